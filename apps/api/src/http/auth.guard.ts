@@ -1,0 +1,80 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Request } from 'express';
+import { ApiKey, Role, Runtime, RUNTIME } from '@accrual/platform';
+import { Access, ACCESS_KEY, ROLES_BY_ACCESS } from './access';
+import { problem, ProblemException } from './problem';
+
+export interface Caller {
+  name: string;
+  role: Role;
+}
+
+export interface AccrualRequest extends Request {
+  caller?: Caller;
+  correlationId?: string;
+  requestId?: string;
+}
+
+/**
+ * Authenticates `Authorization: Bearer <key>` and checks the route's access against the key's
+ * role. Secrets are compared as SHA-256 digests in constant time, against every configured key,
+ * so timing tells nothing about which key nearly matched.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly keys: Array<{ key: ApiKey; digest: Buffer }>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(RUNTIME) runtime: Runtime,
+  ) {
+    this.keys = runtime.config.apiKeys.map((key) => ({ key, digest: digest(key.secret) }));
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AccrualRequest>();
+    request.requestId = randomUUID();
+    request.correlationId = correlationIdOf(request);
+    context.switchToHttp().getResponse().setHeader('X-Correlation-Id', request.correlationId);
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    if (access === 'public') return true;
+    const caller = this.authenticate(request);
+    if (!access || !ROLES_BY_ACCESS[access].includes(caller.role)) {
+      throw new ProblemException(problem(403, 'forbidden', `the role ${caller.role} may not do this`));
+    }
+    request.caller = caller;
+    return true;
+  }
+
+  private authenticate(request: Request): Caller {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) {
+      throw new ProblemException(problem(401, 'unauthorized', 'send an API key as Authorization: Bearer <key>'), {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+    const presented = digest(match[1]);
+    let found: ApiKey | null = null;
+    for (const candidate of this.keys) {
+      if (timingSafeEqual(candidate.digest, presented)) found = candidate.key;
+    }
+    if (!found) {
+      throw new ProblemException(problem(401, 'unauthorized', 'the API key is not known'), { 'WWW-Authenticate': 'Bearer' });
+    }
+    return { name: found.name, role: found.role };
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function correlationIdOf(request: Request): string {
+  const given = request.headers['x-correlation-id'];
+  return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+}

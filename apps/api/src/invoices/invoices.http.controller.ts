@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { InvalidInputError, NotFoundError } from '@accrual/billing';
+import { CommandContext, Runtime, RUNTIME } from '@accrual/platform';
+import { findInvoice, listInvoices } from '@accrual/read-models';
+import { RequiresAccess } from '../http/access';
+import { CommandResult, Ctx } from '../http/command-result';
+import { decodeCursor, encodeCursor, parseLimit } from '../shared/pagination';
+import { CreateInvoiceCommand } from './create-invoice/create-invoice.command';
+import { CreateInvoiceRequest, IssueInvoiceRequest } from './create-invoice/create-invoice.request';
+import { IssueInvoiceCommand } from './issue-invoice/issue-invoice.command';
+
+const STATUSES = ['draft', 'open', 'paid', 'void', 'uncollectible'];
+
+@Controller('v1/invoices')
+export class InvoicesHttpController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequiresAccess('command')
+  create(@Body() body: CreateInvoiceRequest, @Ctx() context: CommandContext): Promise<CommandResult> {
+    return this.commandBus.execute(new CreateInvoiceCommand(body, context));
+  }
+
+  @Post(':id/issue')
+  @HttpCode(200)
+  @RequiresAccess('command')
+  issue(@Param('id') id: string, @Body() body: IssueInvoiceRequest, @Ctx() context: CommandContext): Promise<CommandResult> {
+    return this.commandBus.execute(new IssueInvoiceCommand(id, body.issuedAt, context));
+  }
+
+  @Get(':id')
+  @RequiresAccess('query')
+  async get(@Param('id') id: string): Promise<unknown> {
+    const invoice = await findInvoice(this.runtime.sql, id);
+    if (!invoice) throw new NotFoundError('invoice', id);
+    return invoice;
+  }
+
+  @Get()
+  @RequiresAccess('query')
+  async list(@Query() query: Record<string, unknown>): Promise<unknown> {
+    const { customerId, status } = query;
+    if (customerId !== undefined && typeof customerId !== 'string') throw InvalidInputError.field('customerId', 'must be one id');
+    if (status !== undefined && (typeof status !== 'string' || !STATUSES.includes(status))) {
+      throw InvalidInputError.field('status', `must be one of ${STATUSES.join(', ')}`);
+    }
+    const page = await listInvoices(this.runtime.sql, {
+      customerId,
+      status: status as string | undefined,
+      limit: parseLimit(query.limit),
+      cursor: decodeCursor(query.cursor),
+    });
+    return { data: page.rows, nextCursor: page.last ? encodeCursor(page.last) : null };
+  }
+}

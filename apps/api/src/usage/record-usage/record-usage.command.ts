@@ -1,0 +1,124 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import {
+  customerDecider,
+  DomainError,
+  InvalidInputError,
+  MAX_USAGE_BATCH,
+  meterDecider,
+  NotFoundError,
+  parseUsage,
+  RuleViolationError,
+  streams,
+  subscriptionDecider,
+  UsageInput,
+  usageRecorded,
+} from '@accrual/billing';
+import { NewEvent } from '@accrual/event-store';
+import { CommandContext, deterministicUuid, loadStream, Runtime, RUNTIME, toNewEvents } from '@accrual/platform';
+import { CommandResult } from '../../http/command-result';
+import { problem } from '../../http/problem';
+
+export interface UsageRejection {
+  index: number;
+  type: string;
+  detail: string;
+}
+
+export interface UsageOutcome {
+  accepted: number;
+  duplicates: number;
+  rejected: UsageRejection[];
+}
+
+/** RecordUsage for one event (`single`) or a batch where each event stands or falls alone. */
+export class RecordUsageCommand {
+  constructor(
+    readonly events: unknown[],
+    readonly single: boolean,
+    readonly context: CommandContext,
+  ) {}
+}
+
+/** The usage id names the event, so a resent usage event is recognized for good, not for a window. */
+export function usageEventId(usageId: string): string {
+  return deterministicUuid(`usage:${usageId}`);
+}
+
+@CommandHandler(RecordUsageCommand)
+export class RecordUsageHandler implements ICommandHandler<RecordUsageCommand, CommandResult> {
+  /** Facts that never become false once true: a meter, customer or subscription that exists. */
+  private readonly knownMeters = new Set<string>();
+  private readonly knownCustomers = new Set<string>();
+  private readonly subscriptionCustomers = new Map<string, string>();
+
+  constructor(@Inject(RUNTIME) private readonly runtime: Runtime) {}
+
+  async execute({ events, single, context }: RecordUsageCommand): Promise<CommandResult> {
+    if (events.length > MAX_USAGE_BATCH) {
+      throw InvalidInputError.field('events', `a batch holds at most ${MAX_USAGE_BATCH} events`);
+    }
+    const rejected: UsageRejection[] = [];
+    const byCustomer = new Map<string, NewEvent[]>();
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const [index, raw] of events.entries()) {
+      try {
+        const input = parseUsage(raw, context.receivedAtMs);
+        const customerId = await this.customerOf(input);
+        await this.assertMeter(input.meterCode);
+        if (seen.has(input.id)) {
+          duplicates += 1;
+          continue;
+        }
+        seen.add(input.id);
+        const [event] = toNewEvents([usageRecorded(input, customerId)], context);
+        byCustomer.set(customerId, [...(byCustomer.get(customerId) ?? []), { ...event, id: usageEventId(input.id) }]);
+      } catch (error) {
+        if (single || !(error instanceof DomainError)) throw error;
+        rejected.push(rejection(index, error));
+      }
+    }
+    let accepted = 0;
+    let position: bigint | null = null;
+    for (const [customerId, batch] of byCustomer) {
+      const result = await this.runtime.eventStore.appendNew(streams.usage(customerId), batch);
+      accepted += result.appendedIds.length;
+      duplicates += result.duplicateIds.length;
+      if (result.position !== undefined && (position === null || result.position > position)) position = result.position;
+    }
+    const body: Partial<UsageOutcome> = { accepted, duplicates };
+    if (!single) body.rejected = rejected;
+    return new CommandResult(202, body, position ?? (await this.runtime.eventStore.headPosition()));
+  }
+
+  private async customerOf(input: UsageInput): Promise<string> {
+    if (input.subscriptionId !== null) {
+      const cached = this.subscriptionCustomers.get(input.subscriptionId);
+      if (cached) return cached;
+      const loaded = await loadStream(this.runtime.eventStore, streams.subscription(input.subscriptionId), subscriptionDecider);
+      if (loaded.state.status === 'none') throw new NotFoundError('subscription', input.subscriptionId);
+      this.subscriptionCustomers.set(input.subscriptionId, loaded.state.customerId);
+      return loaded.state.customerId;
+    }
+    const customerId = input.customerId as string;
+    if (!this.knownCustomers.has(customerId)) {
+      const loaded = await loadStream(this.runtime.eventStore, streams.customer(customerId), customerDecider);
+      if (loaded.state.status === 'none') throw new NotFoundError('customer', customerId);
+      this.knownCustomers.add(customerId);
+    }
+    return customerId;
+  }
+
+  private async assertMeter(code: string): Promise<void> {
+    if (this.knownMeters.has(code)) return;
+    const loaded = await loadStream(this.runtime.eventStore, streams.meter(code), meterDecider);
+    if (loaded.state.status === 'none') throw new RuleViolationError('unknown-meter', `meter ${code} does not exist`);
+    this.knownMeters.add(code);
+  }
+}
+
+function rejection(index: number, error: DomainError): UsageRejection {
+  const status = { invalid: 400, not_found: 404, conflict: 409, rule: 422 }[error.kind];
+  return { index, type: problem(status, error.code, error.message).type, detail: error.message };
+}

@@ -1,0 +1,6 @@
+export * from './event-store.port';
+export * from './errors';
+export { APPEND_EVENTS_MAX, READ_EVENTS_MAX } from './append-rules';
+export * from './postgres';
+export * from './eventstoredb';
+export * from './create-event-store';

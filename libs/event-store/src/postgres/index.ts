@@ -1,0 +1,2 @@
+export * from './postgres-event-store';
+export { EVENTS_TABLE, STREAMS_TABLE, POSITION_SEQUENCE, NOTIFICATION_CHANNEL } from './schema';

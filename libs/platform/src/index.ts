@@ -1,0 +1,5 @@
+export * from './config';
+export * from './event-ids';
+export * from './command-handling';
+export * from './runtime';
+export * from './idempotency-store';

@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './projection';
+export * from './projector';
+export * from './queries';

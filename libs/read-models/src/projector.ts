@@ -1,0 +1,150 @@
+import { SqlClient, SqlExecutor } from '@accrual/database';
+import { EventStore, RecordedEvent, Subscription } from '@accrual/event-store';
+import { toAccrualEvent } from '@accrual/billing';
+import { catalogProjection } from './catalog/catalog.projection';
+import { customersProjection } from './customers/customers.projection';
+import { invoicesProjection } from './invoices/invoices.projection';
+import { Projection } from './projection';
+import { LIVE_SCHEMA, migrateReadModels } from './schema';
+import { subscriptionsProjection } from './subscriptions/subscriptions.projection';
+import { usageProjection } from './usage/usage.projection';
+
+export const ALL_PROJECTIONS: readonly Projection[] = [
+  customersProjection,
+  catalogProjection,
+  subscriptionsProjection,
+  usageProjection,
+  invoicesProjection,
+];
+
+/** Every read model advances together, under one checkpoint row. */
+export const CHECKPOINT_NAME = 'read_models';
+export const PROJECTOR_BATCH_SIZE = 500;
+
+export interface ProjectorOptions {
+  schema?: string;
+  batchSize?: number;
+  projections?: readonly Projection[];
+}
+
+export interface ProjectorStatus {
+  checkpoint: bigint;
+  lastAppliedAtMs: number | null;
+}
+
+/**
+ * The projector: a catch-up subscription over the log that applies each batch of events to the
+ * read models and moves the checkpoint in the same transaction. Restart-safe: it resumes after
+ * the checkpoint, and a batch is either wholly applied with its checkpoint or not at all.
+ */
+export class Projector {
+  private subscription: Subscription | null = null;
+  private checkpointValue = 0n;
+  private readonly waiters = new Set<() => void>();
+  readonly schema: string;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly sql: SqlClient,
+    private readonly options: ProjectorOptions = {},
+  ) {
+    this.schema = options.schema ?? LIVE_SCHEMA;
+  }
+
+  get checkpoint(): bigint {
+    return this.checkpointValue;
+  }
+
+  async start(): Promise<void> {
+    await migrateReadModels(this.sql, this.schema);
+    this.checkpointValue = await readCheckpoint(this.sql, this.schema);
+    this.subscription = this.store.subscribeToAll(
+      { after: this.checkpointValue === 0n ? undefined : this.checkpointValue, maxBatchSize: this.options.batchSize ?? PROJECTOR_BATCH_SIZE },
+      (events) => this.applyBatch(events),
+    );
+    this.subscription.done.catch((error) => {
+      // A projection that throws stops the projector loudly rather than skipping an event.
+      console.error(JSON.stringify({ level: 'error', msg: 'projector stopped', error: String(error) }));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = null;
+  }
+
+  /** Applies a batch and its checkpoint in one transaction. */
+  async applyBatch(events: readonly RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const projections = this.options.projections ?? ALL_PROJECTIONS;
+    const last = events[events.length - 1].position;
+    await this.sql.transaction(async (tx) => {
+      for (const recorded of events) {
+        await applyEvent(tx, this.schema, projections, recorded);
+      }
+      await writeCheckpoint(tx, this.schema, last);
+    });
+    this.checkpointValue = last;
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Resolves true once the read models have applied `position`, false after `timeoutMs`. */
+  async waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.checkpointValue < position) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(remaining, 250));
+        this.waiters.add(wake);
+      });
+    }
+    return true;
+  }
+}
+
+async function applyEvent(
+  tx: SqlExecutor,
+  schema: string,
+  projections: readonly Projection[],
+  recorded: RecordedEvent,
+): Promise<void> {
+  const event = toAccrualEvent(recorded.type, recorded.metadata.schemaVersion, recorded.data);
+  for (const projection of projections) {
+    if (projection.handles.has(event.type)) await projection.apply(tx, schema, { event, recorded });
+  }
+}
+
+export async function readCheckpoint(sql: SqlExecutor, schema: string = LIVE_SCHEMA): Promise<bigint> {
+  const result = await sql.query<{ position: string }>(
+    `select position from ${schema}.checkpoints where projection = $1`,
+    [CHECKPOINT_NAME],
+  );
+  return result.rows[0] ? BigInt(result.rows[0].position) : 0n;
+}
+
+async function writeCheckpoint(tx: SqlExecutor, schema: string, position: bigint): Promise<void> {
+  await tx.query(
+    `insert into ${schema}.checkpoints (projection, position) values ($1, $2)
+     on conflict (projection) do update set position = excluded.position`,
+    [CHECKPOINT_NAME, position.toString()],
+  );
+}
+
+/**
+ * For a process that does not run the projector itself (the API alone in production): polls the
+ * checkpoint row until it reaches `position`.
+ */
+export async function waitForCheckpoint(sql: SqlExecutor, position: bigint, timeoutMs: number, schema = LIVE_SCHEMA): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await readCheckpoint(sql, schema)) >= position) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
