@@ -16,7 +16,7 @@
 #   KAFKA_START_TIMEOUT      seconds to wait for the broker to answer (90)
 #   KAFKA_HEAP_OPTS          JVM heap flags (-Xms256m -Xmx512m)
 #   KAFKA_JVM_OPTS           other JVM flags (C1 only, G1: see below)
-#   ACCRUAL_KAFKA_CDS=0      no class-data-sharing archive (see start_broker)
+#   ACCRUAL_KAFKA_CDS=0      no class-data-sharing archive (see cds_opts)
 #   JAVA                     the java binary (java on PATH)
 set -euo pipefail
 
@@ -35,7 +35,7 @@ jvm_opts="${KAFKA_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseG1GC -XX:MaxGCPauseM
 
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml" | head -n1)"
 [[ -n "$version" ]] || { echo "kafka: no <kafka.version> in $here/pom.xml" >&2; exit 1; }
-cache="${KAFKA_HOME_CACHE:-$HOME/.cache/accrual-kafka/$version}"
+cache="${KAFKA_HOME_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/accrual-kafka/$version}"
 libs="$cache/libs"
 
 pid_file="$state/kafka.pid"
@@ -57,7 +57,7 @@ probe() {
     [[ $rc -ne 3 ]] && return "$rc"
   fi
   [[ -d "$libs" ]] || return 1
-  "$java" -Dlog4j2.configurationFile="$here/log4j2.xml" -Dkafka.logs.dir="$log_dir" \
+  "$java" -Dlog4j2.configurationFile="$here/log4j2.xml" -Dkafka.logs.dir="$log_dir/probe" \
     -cp "$libs/*" "$here/Probe.java" "$address" "$ms" >/dev/null 2>&1
 }
 

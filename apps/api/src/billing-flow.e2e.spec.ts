@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openTestPostgres, postgresReachable, isCi, TestDatabase } from '../../../test/support/postgres';
 import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app';
 
@@ -5,11 +8,17 @@ import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app
  * The first commands end to end on real Postgres: customer, meter, prices, subscription, usage,
  * billing run (which issues), invoice read back through the read model.
  */
-describe('billing flow through the HTTP API (server Postgres)', () => {
+describe.each(['postgres', 'pglite'] as const)('billing flow through the HTTP API (%s)', (kind) => {
   let api: TestApi;
-  let database: TestDatabase;
+  let database: TestDatabase | undefined;
+  let dataDir: string | undefined;
 
   beforeAll(async () => {
+    if (kind === 'pglite') {
+      dataDir = mkdtempSync(join(tmpdir(), 'accrual-e2e-'));
+      api = await startTestApi(testConfig({ dataDir }));
+      return;
+    }
     if (!(await postgresReachable())) {
       if (isCi()) throw new Error('Postgres is required under CI=true');
       return;
@@ -23,6 +32,7 @@ describe('billing flow through the HTTP API (server Postgres)', () => {
   afterAll(async () => {
     await api?.close();
     await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('bills a licensed seat price in advance and a metered price in arrears on one invoice', async () => {

@@ -1,0 +1,135 @@
+import { ConflictError, InvalidInputError } from '../shared/errors';
+import { fieldsOf, given } from '../testing/decider-spec';
+import { CreateCustomer, CustomerCreated, createCustomer, customerDecider, MAX_PAYMENT_TERMS_DAYS } from './customer';
+
+const command: CreateCustomer = {
+  id: 'cus_1',
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  currency: 'EUR',
+  country: 'GB',
+};
+
+const created: CustomerCreated = {
+  type: 'CustomerCreated',
+  data: {
+    id: 'cus_1',
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    currency: 'EUR',
+    country: 'GB',
+    region: null,
+    taxExempt: false,
+    paymentTermsDays: 30,
+    locale: 'en',
+  },
+};
+
+describe('createCustomer', () => {
+  it('creates a customer with the defaults: 30 days of terms, locale "en", not tax-exempt, no region', () => {
+    const state = given(customerDecider).when((state) => createCustomer(command, state)).then([created]);
+    expect(state).toEqual({ status: 'active', customer: created.data });
+  });
+
+  it('keeps every optional field it is given', () => {
+    given(customerDecider)
+      .when((state) =>
+        createCustomer({ ...command, region: 'CA', taxExempt: true, paymentTermsDays: 0, locale: 'de-CH', country: 'US' }, state),
+      )
+      .then([
+        {
+          type: 'CustomerCreated',
+          data: { ...created.data, country: 'US', region: 'CA', taxExempt: true, paymentTermsDays: 0, locale: 'de-CH' },
+        },
+      ]);
+  });
+
+  it('treats null optional fields as absent', () => {
+    given(customerDecider)
+      .when((state) => createCustomer({ ...command, region: null, taxExempt: null, paymentTermsDays: null, locale: null }, state))
+      .then([created]);
+  });
+
+  it(`accepts payment terms from 0 to ${MAX_PAYMENT_TERMS_DAYS} days`, () => {
+    for (const paymentTermsDays of [0, 1, 45, MAX_PAYMENT_TERMS_DAYS]) {
+      const [event] = given(customerDecider).when((state) => createCustomer({ ...command, paymentTermsDays }, state)).events();
+      expect(event.data.paymentTermsDays).toBe(paymentTermsDays);
+    }
+  });
+
+  it('refuses an id that exists: ConflictError customer-exists', () => {
+    given(customerDecider, [created])
+      .when((state) => createCustomer({ ...command, name: 'Someone else' }, state))
+      .thenThrows(ConflictError, 'customer-exists');
+  });
+
+  it('reports every invalid field at once', () => {
+    const error = given(customerDecider)
+      .when((state) =>
+        createCustomer(
+          {
+            id: 'cus_1',
+            name: '   ',
+            email: 'not-an-email',
+            currency: 'usd',
+            country: 'USA',
+            region: '',
+            taxExempt: 'yes',
+            paymentTermsDays: 30.5,
+            locale: 'English',
+          },
+          state,
+        ),
+      )
+      .thenThrows(InvalidInputError, 'invalid-input');
+    expect(fieldsOf(error)).toEqual(
+      ['country', 'currency', 'email', 'locale', 'name', 'paymentTermsDays', 'region', 'taxExempt'].sort(),
+    );
+    expect(error.errors.every((fieldError) => fieldError.message.length > 0)).toBe(true);
+  });
+
+  // One invalid value per row: the field it must be blamed on.
+  const invalid: Array<[string, Partial<CreateCustomer>]> = [
+    ['name', { name: '' }],
+    ['name', { name: 42 }],
+    ['name', { name: 'x'.repeat(201) }],
+    ['name', { name: undefined }],
+    ['email', { email: 'ada.example.com' }],
+    ['email', { email: 'ada @example.com' }],
+    ['email', { email: `${'a'.repeat(250)}@x.io` }],
+    ['email', { email: null }],
+    ['currency', { currency: 'XXX' }],
+    ['currency', { currency: 'EURO' }],
+    ['currency', { currency: 'toString' }],
+    ['currency', { currency: 978 }],
+    ['country', { country: 'gb' }],
+    ['country', { country: 'GBR' }],
+    ['country', { country: '' }],
+    ['region', { region: 'x'.repeat(65) }],
+    ['region', { region: 7 }],
+    ['taxExempt', { taxExempt: 'false' }],
+    ['taxExempt', { taxExempt: 0 }],
+    ['paymentTermsDays', { paymentTermsDays: -1 }],
+    ['paymentTermsDays', { paymentTermsDays: MAX_PAYMENT_TERMS_DAYS + 1 }],
+    ['paymentTermsDays', { paymentTermsDays: '30' }],
+    ['paymentTermsDays', { paymentTermsDays: Number.NaN }],
+    ['locale', { locale: 'EN' }],
+    ['locale', { locale: 'en_US' }],
+    ['locale', { locale: '' }],
+  ];
+
+  const shortly = (value: unknown) => {
+    const text = JSON.stringify(value, (_key, item: unknown) => (Number.isNaN(item) ? 'NaN' : item));
+    return text.length > 48 ? `${text.slice(0, 45)}…` : text;
+  };
+
+  it.each(invalid.map(([field, overrides]) => [field, shortly(overrides), overrides] as const))(
+    'blames %s for %s',
+    (field, _label, overrides) => {
+    const error = given(customerDecider)
+      .when((state) => createCustomer({ ...command, ...overrides }, state))
+      .thenThrows(InvalidInputError);
+    expect(fieldsOf(error)).toEqual([field]);
+    },
+  );
+});
