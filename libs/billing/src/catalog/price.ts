@@ -152,7 +152,7 @@ function validateAmounts(model: PriceModel, command: CreatePrice, errors: FieldE
   if (command.unitAmount != null) amounts.unitAmount = decimalField('unitAmount', command.unitAmount, errors);
   if (command.flatAmount != null) amounts.flatAmount = decimalField('flatAmount', command.flatAmount, errors);
   if (command.packageSize != null) {
-    amounts.packageSize = decimalField('packageSize', command.packageSize, errors, 0);
+    amounts.packageSize = decimalField('packageSize', command.packageSize, errors, 0, true);
     if (amounts.packageSize !== null && /^0+$/.test(amounts.packageSize)) {
       errors.push({ field: 'packageSize', message: 'must be at least 1' });
     }
@@ -161,8 +161,18 @@ function validateAmounts(model: PriceModel, command: CreatePrice, errors: FieldE
   return amounts;
 }
 
-function decimalField(field: string, value: unknown, errors: FieldError[], maxDecimalPlaces = UNIT_AMOUNT_DECIMALS): string | null {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+/**
+ * A decimal string. Whole JSON numbers pass only where `acceptsWholeNumber` (quantities such as
+ * `packageSize` and a tier's `upTo`); amounts are decimal strings, never JSON numbers (contract §2).
+ */
+function decimalField(
+  field: string,
+  value: unknown,
+  errors: FieldError[],
+  maxDecimalPlaces = UNIT_AMOUNT_DECIMALS,
+  acceptsWholeNumber = false,
+): string | null {
+  const text = acceptsWholeNumber && typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
   if (typeof text !== 'string') {
     errors.push({ field, message: 'must be a decimal string, e.g. "12.50"' });
     return null;
@@ -189,7 +199,7 @@ function validateTiers(value: unknown, errors: FieldError[]): Tier[] | null {
   value.forEach((raw: Record<string, unknown>, index) => {
     const field = `tiers[${index}]`;
     const last = index === value.length - 1;
-    const upTo = raw?.upTo === null || raw?.upTo === undefined ? null : decimalField(`${field}.upTo`, raw.upTo, errors);
+    const upTo = raw?.upTo === null || raw?.upTo === undefined ? null : decimalField(`${field}.upTo`, raw.upTo, errors, UNIT_AMOUNT_DECIMALS, true);
     if (last && upTo !== null) errors.push({ field: `${field}.upTo`, message: 'the last tier must be open (upTo: null)' });
     if (!last && upTo === null) errors.push({ field: `${field}.upTo`, message: 'only the last tier may be open' });
     if (upTo !== null) {
