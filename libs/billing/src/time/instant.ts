@@ -23,7 +23,12 @@ export function parseInstant(field: string, text: unknown): Instant {
   if (!match || !isRealDate(+match[1], +match[2], +match[3]) || +match[4] > 23 || +match[5] > 59 || +match[6] > 59) {
     throw InvalidInputError.field(field, 'must be an RFC 3339 instant, e.g. 2026-01-15T00:00:00Z');
   }
-  return Date.parse(text);
+  // The pattern lets through offsets that do not exist (+24:00, +00:60); Date.parse answers NaN.
+  const instant = Date.parse(text);
+  if (Number.isNaN(instant)) {
+    throw InvalidInputError.field(field, 'must be an RFC 3339 instant, e.g. 2026-01-15T00:00:00Z');
+  }
+  return instant;
 }
 
 /** Parses a `YYYY-MM-DD` report date as the instant starting that UTC day. */
