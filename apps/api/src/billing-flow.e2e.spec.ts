@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTestPostgres, postgresReachable, isCi, TestDatabase } from '../../../test/support/postgres';
+import { openTestPostgres, TestDatabase } from '../../../test/support/postgres';
+import { describeWithPostgres } from '../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app';
 
 /**
  * The first commands end to end on real Postgres: customer, meter, prices, subscription, usage,
  * billing run (which issues), invoice read back through the read model.
  */
-describe.each(['postgres', 'pglite'] as const)('billing flow through the HTTP API (%s)', (kind) => {
+describeWithPostgres('billing flow through the HTTP API', () => {
+  describe.each(['postgres', 'pglite'] as const)('on %s', (kind) => {
   let api: TestApi;
   let database: TestDatabase | undefined;
   let dataDir: string | undefined;
@@ -17,10 +19,6 @@ describe.each(['postgres', 'pglite'] as const)('billing flow through the HTTP AP
     if (kind === 'pglite') {
       dataDir = mkdtempSync(join(tmpdir(), 'accrual-e2e-'));
       api = await startTestApi(testConfig({ dataDir }));
-      return;
-    }
-    if (!(await postgresReachable())) {
-      if (isCi()) throw new Error('Postgres is required under CI=true');
       return;
     }
     const opened = await openTestPostgres('accrual_e2e');
@@ -103,4 +101,5 @@ describe.each(['postgres', 'pglite'] as const)('billing flow through the HTTP AP
     const again = await post('/v1/billing-runs', { asOf: '2026-02-01T00:00:00Z' });
     expect(again.body.invoiceIds).toEqual([]);
   });
+});
 });

@@ -1,17 +1,14 @@
-import { openTestPostgres, postgresReachable, isCi, TestDatabase } from '../../../../test/support/postgres';
+import { openTestPostgres, TestDatabase } from '../../../../test/support/postgres';
+import { describeWithPostgres } from '../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../test/support/api-app';
 
 /** CONTRACT §2 conventions on real Postgres: auth and roles, problem+json, idempotency, read-your-writes. */
-describe('HTTP conventions', () => {
+describeWithPostgres('HTTP conventions', () => {
   let api: TestApi;
   let database: TestDatabase;
   const customer = (id: string) => ({ id, name: 'Initech', email: 'ap@initech.test', currency: 'EUR', country: 'DE' });
 
   beforeAll(async () => {
-    if (!(await postgresReachable())) {
-      if (isCi()) throw new Error('Postgres is required under CI=true');
-      return;
-    }
     const opened = await openTestPostgres('accrual_http');
     await opened.sql.close();
     database = opened.database;

@@ -178,7 +178,9 @@ function decimalField(
     return null;
   }
   try {
-    return parseDecimal(text, { maxDecimalPlaces, allowNegative: false }).toFixed();
+    const value = parseDecimal(text, { maxDecimalPlaces, allowNegative: false });
+    // Keep the decimals the client wrote ("49.00" stays "49.00"), unless the text has leading zeros.
+    return /^(0|[1-9]\d*)(\.\d+)?$/.test(text) ? text : value.toFixed();
   } catch (error) {
     errors.push({ field, message: (error as Error).message });
     return null;
