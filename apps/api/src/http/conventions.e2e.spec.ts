@@ -106,6 +106,7 @@ describeWithPostgres('HTTP conventions', () => {
       expect(unknownMeter.body.type).toBe('unknown-meter');
       const noRoute = await api.request('GET', '/v1/nowhere');
       expect(noRoute.status).toBe(404);
+      expect(noRoute.body.type).toBe('route-not-found');
     });
 
     it('refuses business instants more than 5 minutes in the future', async () => {
