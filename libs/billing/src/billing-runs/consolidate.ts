@@ -22,7 +22,8 @@ export function consolidate(asOf: string, charges: readonly SubscriptionCharge[]
     groups.set(key, [...(groups.get(key) ?? []), charge]);
   }
   return [...groups.values()].map((group) => {
-    const sorted = [...group].sort((a, b) => a.subscription.id.localeCompare(b.subscription.id));
+    // Code-unit order, not locale order: the invoice id must not depend on the process's locale.
+    const sorted = [...group].sort((a, b) => (a.subscription.id < b.subscription.id ? -1 : a.subscription.id > b.subscription.id ? 1 : 0));
     const { customerId, currency } = sorted[0].subscription;
     const subscriptionIds = sorted.map((charge) => charge.subscription.id);
     const drafts: InvoiceLineDraft[] = sorted.flatMap((charge) => charge.plan.lines);

@@ -48,17 +48,17 @@ const fieldsRefused = (command: CreatePrice) =>
 
 describe('createPrice', () => {
   describe('valid prices of each model', () => {
-    it('flat: flatAmount only (amounts are kept as canonical decimal strings)', () => {
+    it('flat: flatAmount only (amounts keep the decimals they were written with)', () => {
       const state = given(priceDecider)
         .when((state) => createPrice(validByModel.flat, state))
-        .then([{ type: 'PriceCreated', data: definitionOf({ model: 'flat', flatAmount: '49' }) }]);
-      expect(state).toEqual({ status: 'active', price: definitionOf({ model: 'flat', flatAmount: '49' }) });
+        .then([{ type: 'PriceCreated', data: definitionOf({ model: 'flat', flatAmount: '49.00' }) }]);
+      expect(state).toEqual({ status: 'active', price: definitionOf({ model: 'flat', flatAmount: '49.00' }) });
     });
 
     it('per_unit: unitAmount only', () => {
       given(priceDecider)
         .when((state) => createPrice(validByModel.per_unit, state))
-        .then([{ type: 'PriceCreated', data: definitionOf({ model: 'per_unit', unitAmount: '12.5' }) }]);
+        .then([{ type: 'PriceCreated', data: definitionOf({ model: 'per_unit', unitAmount: '12.50' }) }]);
     });
 
     it('package: unitAmount and a whole packageSize (a string or a whole number)', () => {
@@ -78,9 +78,9 @@ describe('createPrice', () => {
             data: definitionOf({
               model: 'tiered_graduated',
               tiers: [
-                { upTo: '10', unitAmount: '1', flatAmount: '5' },
+                { upTo: '10', unitAmount: '1.00', flatAmount: '5' },
                 { upTo: '100', unitAmount: '0.5', flatAmount: null },
-                { upTo: null, unitAmount: '0.1', flatAmount: null },
+                { upTo: null, unitAmount: '0.10', flatAmount: null },
               ],
             }),
           },
@@ -181,7 +181,12 @@ describe('createPrice', () => {
 
     it('accepts a zero amount (a free price)', () => {
       const [event] = given(priceDecider).when((state) => createPrice({ ...validByModel.per_unit, unitAmount: '0.00' }, state)).events();
-      expect(event.data.unitAmount).toBe('0');
+      expect(event.data.unitAmount).toBe('0.00');
+    });
+
+    it('writes leading zeros away', () => {
+      const [event] = given(priceDecider).when((state) => createPrice({ ...validByModel.per_unit, unitAmount: '007.50' }, state)).events();
+      expect(event.data.unitAmount).toBe('7.5');
     });
 
     it.each([['0'], ['000'], ['1.5'], ['-10'], [10.5], [0]])('refuses the package size %j', (packageSize) => {

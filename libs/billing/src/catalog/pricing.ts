@@ -24,7 +24,10 @@ export function amountFor(price: PriceDefinition, quantity: Big): Big {
 
 /** Partial packages round up: 101 units in packages of 100 are 2 packages. */
 export function packagesFor(quantity: Big, packageSize: Big): Big {
-  return quantity.div(packageSize).round(0, Big.roundUp);
+  // Division keeps 40 places, so rounding its quotient up could miss a remainder beyond them
+  // (1e-12 units in packages of 1e30 made 0 packages). The floor is exact; the remainder is checked exactly.
+  const wholePackages = quantity.div(packageSize).round(0, Big.roundDown);
+  return wholePackages.times(packageSize).lt(quantity) ? wholePackages.plus('1') : wholePackages;
 }
 
 /** Each tier prices the units inside it, plus its flat amount once the tier is reached. */

@@ -51,6 +51,13 @@ describe('amountFor', () => {
     expect(packagesFor(q('0.000000000001'), q('1000000')).toFixed()).toBe('1');
   });
 
+  it('package: any positive quantity is at least one package, however large the packages', () => {
+    // The quotient 1e-42 lies beyond the 40 places division keeps: it must not round to 0 packages.
+    expect(packagesFor(q('0.000000000001'), q(`1${'0'.repeat(30)}`)).toFixed()).toBe('1');
+    expect(packagesFor(q(`1${'0'.repeat(30)}.000000000001`), q(`1${'0'.repeat(30)}`)).toFixed()).toBe('2');
+    expect(packagesFor(q('300'), q('100')).toFixed()).toBe('3');
+  });
+
   describe('tiered_graduated: each tier prices its own units, plus its flat amount once reached', () => {
     it.each([
       ['1', '6'], // 1 × 1 + 5

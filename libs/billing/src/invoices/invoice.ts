@@ -2,7 +2,7 @@ import Big from 'big.js';
 import { parseDecimal, parseQuantity } from '@accrual/money';
 import { UNIT_AMOUNT_DECIMALS } from '../catalog/price';
 import { DomainEvent } from '../shared/decider';
-import { ConflictError, FieldError, InvalidInputError, RuleViolationError } from '../shared/errors';
+import { ConflictError, FieldError, InvalidInputError, NotFoundError, RuleViolationError } from '../shared/errors';
 import { addDays, formatDate, formatInstant, Instant, parseInstant } from '../time/instant';
 import { InvoiceLine, InvoiceLineDraft, InvoiceTotals, numberLines, roundLineAmount, totalsOf } from './invoice-lines';
 import { parseQuantityField } from '../usage/quantity';
@@ -211,7 +211,7 @@ export interface IssueInvoice {
 }
 
 export function issueInvoice(command: IssueInvoice, state: InvoiceState): InvoiceEvent[] {
-  if (state.status === 'none') throw new ConflictError('invoice-not-found', `invoice ${command.id} does not exist`);
+  if (state.status === 'none') throw new NotFoundError('invoice', command.id);
   if (state.status !== 'draft') {
     throw new ConflictError('invoice-not-draft', `invoice ${command.id} is ${state.status}; only a draft can be issued`);
   }

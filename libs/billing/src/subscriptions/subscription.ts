@@ -2,7 +2,7 @@ import { DomainEvent } from '../shared/decider';
 import { ConflictError, FieldError, InvalidInputError, RuleViolationError } from '../shared/errors';
 import { PriceDefinition, Recurring } from '../catalog/price';
 import { Cadence } from '../time/calendar';
-import { formatInstant, Instant, parseInstant } from '../time/instant';
+import { assertNotInFuture, formatInstant, Instant, parseInstant } from '../time/instant';
 import { InvoiceLineDraft } from '../invoices/invoice-lines';
 import { parseQuantityField } from '../usage/quantity';
 
@@ -118,6 +118,8 @@ export function createSubscription(
   const trialEnd = instantField(errors, 'trialEnd', command.trialEnd, false);
   const items = itemsField(errors, command.items);
   if (errors.length > 0) throw new InvalidInputError(errors);
+  // startDate is business time (CONTRACT §2): backdating is allowed, the far future is not.
+  assertNotInFuture('startDate', startDate, context.wallClockNow);
   if (trialEnd !== null && trialEnd <= startDate) {
     throw InvalidInputError.field('trialEnd', 'must be after startDate');
   }

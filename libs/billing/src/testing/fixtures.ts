@@ -44,11 +44,12 @@ export function subscriptionOf(
   command: Partial<CreateSubscription> & Pick<CreateSubscription, 'startDate' | 'items'>,
   prices: ReadonlyMap<string, PriceDefinition>,
   later: SubscriptionEvent[] = [],
+  customerCurrency = 'USD',
 ): ActiveSubscription {
   const created = createSubscription(
     { id: 'sub_1', customerId: 'cus_1', ...command },
     subscriptionDecider.initialState(),
-    { customerCurrency: 'USD', prices, wallClockNow: at('2030-01-01') },
+    { customerCurrency, prices, wallClockNow: at('2200-01-01') },
   );
   const state = fold(subscriptionDecider, [...created, ...later]);
   if (state.status === 'none') throw new Error('subscription fixture did not create a subscription');

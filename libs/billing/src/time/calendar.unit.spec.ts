@@ -71,7 +71,7 @@ describe('boundary', () => {
     ]);
     expect(boundaries('2026-01-01', { interval: 'week', intervalCount: 2 }, [1, 3])).toEqual([
       '2026-01-15T00:00:00Z',
-      '2026-01-29T00:00:00Z',
+      '2026-02-12T00:00:00Z',
     ]);
   });
 
