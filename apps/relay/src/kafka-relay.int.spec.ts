@@ -97,6 +97,18 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       return byId;
     }
 
+    /**
+     * The whole log once every appended event is readable. Readers see only events below the
+     * oldest running transaction of the whole server (test files run in parallel), so right
+     * after an append the log may briefly read short.
+     */
+    async function wholeLog(store: PostgresEventStore, count: number): Promise<RecordedEvent[]> {
+      let log: RecordedEvent[] = [];
+      await waitUntil(async () => (log = await store.readAll({ maxCount: 1000 })).length >= count, WAIT_MS);
+      expect(log).toHaveLength(count);
+      return log;
+    }
+
     async function collect(keys: ReadonlySet<string>): Promise<TopicCollector> {
       const collector = new TopicCollector(keys, `accrual-relay-test-${run}-${randomBytes(3).toString('hex')}`);
       closers.push(() => collector.stop());
@@ -108,8 +120,8 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       const { sql, store } = await freshLog();
       const scenario = billingScenario(`${run}a`);
       const scripted = await appendScript(store, scenario.script);
-      const head = await store.headPosition();
-      const log = await store.readAll({ maxCount: 1000 });
+      const log = await wholeLog(store, scenario.script.length);
+      const head = log[log.length - 1].position;
 
       const relay = relayOn(sql, store);
       await relay.start();
@@ -138,14 +150,15 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       const scenario = billingScenario(`${run}b`);
       const half = Math.floor(scenario.script.length / 2);
       await appendScript(store, scenario.script.slice(0, half));
+      const firstHalf = await wholeLog(store, half);
       const first = relayOn(sql, store);
       await first.start();
-      await first.waitForCheckpoint(await store.headPosition(), WAIT_MS);
+      await first.waitForCheckpoint(firstHalf[half - 1].position, WAIT_MS);
       await first.stop();
       expect(first.status).toBe('stopped');
 
       await appendScript(store, scenario.script.slice(half));
-      const head = await store.headPosition();
+      const head = (await wholeLog(store, scenario.script.length))[scenario.script.length - 1].position;
       const second = relayOn(sql, store);
       await second.start();
       expect(second.checkpoint).toBe(first.checkpoint);
@@ -164,7 +177,7 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       const { sql, store } = await freshLog();
       const scenario = billingScenario(`${run}c`);
       await appendScript(store, scenario.script);
-      const log = await store.readAll({ maxCount: 1000 });
+      const log = await wholeLog(store, scenario.script.length);
       const head = log[log.length - 1].position;
 
       // The 2nd checkpoint write fails, after the broker acknowledged the 2nd batch: as if the
@@ -206,7 +219,7 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       const { sql, store } = await freshLog();
       const scenario = billingScenario(`${run}d`);
       await appendScript(store, scenario.script);
-      const log = await store.readAll({ maxCount: 1000 });
+      const log = await wholeLog(store, scenario.script.length);
       const head = log[log.length - 1].position;
       const first = relayOn(sql, store);
       await first.start();
@@ -244,7 +257,7 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
       // Over the broker's message.max.bytes (1 MiB by default): refused as MESSAGE_TOO_LARGE.
       const tooLarge = usage(3, 'x'.repeat(1_200_000));
       await appendScript(store, [usage(1), usage(2), tooLarge, usage(4)]);
-      const log = await store.readAll({ maxCount: 10 });
+      const log = await wholeLog(store, 4);
 
       const failures: string[] = [];
       const relay = relayOn(sql, store, { log: (level, message, fields) => level === 'error' && failures.push(`${message} ${String(fields?.error)}`) });
@@ -483,9 +496,9 @@ function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   return strings;
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms ${describe()}`);
     await delay(50);
   }

@@ -34,6 +34,10 @@ export interface KafkaRelayOptions {
   log?: RelayLog;
 }
 
+/**
+ * `connecting`: started, not yet connected; `publishing`: connected, sending or caught up;
+ * `retrying`: a failure since the last acknowledged batch (see `lastError`); `stopped`.
+ */
 export type RelayStatus = 'stopped' | 'connecting' | 'publishing' | 'retrying';
 
 /** Ends the batch in hand when `stop()` is called; never reported as a failure. */
@@ -163,6 +167,10 @@ export class KafkaRelay {
     while (!this.stopping) {
       try {
         await this.connect();
+        // After a failure the relay reads `retrying` until a batch is acknowledged again, or,
+        // with nothing left to send, until it is connected again.
+        if (this.failuresConsecutive > 0 && (await this.lagEvents()) === 0n) this.failuresConsecutive = 0;
+        if (this.failuresConsecutive === 0) this.currentStatus = 'publishing';
         await this.publishFromCheckpoint();
       } catch (error) {
         if (this.stopping || error instanceof RelayStopping) break;
@@ -176,7 +184,7 @@ export class KafkaRelay {
     this.lastFailure = error instanceof Error ? error : new Error(String(error));
     this.currentStatus = 'retrying';
     const waitMs = retryDelayMs(this.failuresConsecutive, this.settings.retryBackoffMs);
-    this.log('error', 'kafka relay: batch not published, retrying from the checkpoint', {
+    this.log('error', 'kafka relay: publishing failed, retrying from the checkpoint', {
       error: this.lastFailure.message,
       checkpoint: this.checkpointPosition,
       failuresConsecutive: this.failuresConsecutive,
@@ -241,6 +249,9 @@ export class KafkaRelay {
       // stop() may have looked for a subscription just before this one existed.
       if (this.stopping) await subscription.stop();
       await subscription.done;
+      // Ended without stop() (the store closed under it): a failure, retried after a backoff
+      // rather than resubscribed in a tight loop.
+      if (!this.stopping) throw new Error('the log subscription ended by itself');
     } finally {
       this.subscription = undefined;
     }

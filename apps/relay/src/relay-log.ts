@@ -36,7 +36,8 @@ const EXPECTED_WARNINGS: readonly string[] = ['Limiting retries for the idempote
 /** Routes kafkajs's own log lines (at the level kafkajs is given) into a `RelayLog`. */
 export function kafkaLogCreator(log: RelayLog): logCreator {
   return () => (entry: LogEntry) => {
-    const { message, timestamp: _timestamp, ...extra } = entry.log;
+    // kafkajs adds its own timestamp and, for errors, a stack: one line per entry is enough.
+    const { message, timestamp: _timestamp, stack: _stack, ...extra } = entry.log;
     if (entry.level === logLevel.WARN && EXPECTED_WARNINGS.includes(message)) return;
     log(LEVEL_NAMES[entry.level] ?? 'info', `kafkajs: ${message}`, { namespace: entry.namespace, ...extra });
   };
