@@ -79,7 +79,8 @@ export function expectationHeldAt(expectedRevision: ExpectedRevision, firstRevis
   if (expectedRevision === 'any') return true;
   if (expectedRevision === 'no_stream') return firstRevision === 0n;
   if (expectedRevision === 'exists') return firstRevision > 0n;
-  return firstRevision === expectedRevision + 1n;
+  // A number names a revision the stream was at; no stream is ever at a negative one.
+  return expectedRevision >= 0n && firstRevision === expectedRevision + 1n;
 }
 
 /** An event the store already holds, found by id. */

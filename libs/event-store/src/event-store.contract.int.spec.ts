@@ -1,17 +1,18 @@
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { PgliteSqlClient, SqlClient } from '@accrual/database';
-import { ADMIN_DATABASE_URL, isCi, openTestPostgres, TestDatabase } from '../../../test/support/postgres';
+import { openTestPostgres, TestDatabase } from '../../../test/support/postgres';
 import { NewEvent } from './event-store.port';
 import { EventStoreDbEventStore } from './eventstoredb';
 import { PostgresEventStore } from './postgres';
 import { ContractSubject, defineEventStoreContract, EventStoreContractFactory, LateAppend } from './testing/event-store.contract';
+import { describePgliteUnavailable, pgliteLoadable } from './testing/pglite-availability';
+import { describePostgresUnavailable, postgresReachableNow } from './testing/postgres-availability';
 
 /**
  * The event-store contract, once per adapter:
  * - Postgres (server): always; a fresh database for this file. Unreachable Postgres fails the
- *   suite under CI=true and skips it otherwise.
- * - PGlite (embedded, in memory): always.
+ *   suite under CI=true and skips it otherwise (`testing/postgres-availability.ts`).
+ * - PGlite (embedded, in memory): always (it needs `npm test`'s --experimental-vm-modules; without
+ *   it, a failing test says so: `testing/pglite-availability.ts`).
  * - EventStoreDB: only when EVENTSTORE_CONNECTION_STRING is set (no server runs in CI).
  */
 
@@ -87,39 +88,17 @@ async function closeAll(store: PostgresEventStore, sql: SqlClient, database?: Te
   await database?.drop();
 }
 
-/**
- * Jest defines tests synchronously, so reachability is probed synchronously, in a child process,
- * before the suites are declared.
- */
-function postgresReachableNow(): boolean {
-  const probe = `
-    const { Client } = require('pg');
-    const client = new Client({ connectionString: process.env.PROBE_URL, connectionTimeoutMillis: 3000 });
-    client.connect().then(() => client.query('select 1')).then(() => client.end())
-      .then(() => process.exit(0), () => process.exit(1));`;
-  const outcome = spawnSync(process.execPath, ['-e', probe], {
-    cwd: resolve(__dirname, '../../..'),
-    env: { ...process.env, PROBE_URL: ADMIN_DATABASE_URL },
-    timeout: 10_000,
-  });
-  return outcome.status === 0;
-}
-
-const factories: EventStoreContractFactory[] = [pgliteFactory];
-
+const factories: EventStoreContractFactory[] = [];
 if (postgresReachableNow()) {
-  factories.unshift(postgresFactory);
-} else if (isCi()) {
-  describe('event store contract: postgres', () => {
-    it('needs Postgres, which CI must provide', () => {
-      throw new Error(`Postgres is not reachable at ${ADMIN_DATABASE_URL} and CI=true: failing, not skipping`);
-    });
-  });
+  factories.push(postgresFactory);
 } else {
-  console.warn(`event store contract: Postgres not reachable at ${ADMIN_DATABASE_URL}; its suite is skipped`);
-  describe.skip('event store contract: postgres (not reachable)', () => defineEventStoreContract(postgresFactory));
+  describePostgresUnavailable('event store contract: postgres', () => defineEventStoreContract(postgresFactory));
 }
-
+if (pgliteLoadable()) {
+  factories.push(pgliteFactory);
+} else {
+  describePgliteUnavailable('event store contract: pglite');
+}
 if (eventStoreDbConnectionString) {
   factories.push(eventStoreDbFactory);
 } else {

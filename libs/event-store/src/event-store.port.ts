@@ -121,7 +121,10 @@ export interface EventStore {
   /** The global log in order, skipping nothing that may still commit below what it returns. */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
 
-  /** Position of the last event a reader may see now; 0n for an empty log. */
+  /**
+   * Position of the last committed event; 0n for an empty log. Waiting until a subscriber has
+   * passed it waits for everything committed before the call.
+   */
   headPosition(): Promise<bigint>;
 
   /** A catch-up subscription to the global log: history first, then live events. */

@@ -8,6 +8,8 @@ export interface CatchUpOptions {
   maxBatchSize: number;
   /** Longest wait between reads when caught up and no doorbell rings. */
   pollIntervalMs: number;
+  /** Wait between reads, for one poll interval after a doorbell, while reads come back empty. */
+  readAgainAfterDoorbellMs: number;
 }
 
 export type ReadAfter = (after: bigint | undefined, maxCount: number) => Promise<RecordedEvent[]>;
@@ -16,13 +18,14 @@ export type ReadAfter = (after: bigint | undefined, maxCount: number) => Promise
  * A catch-up subscription over a pollable log: read a batch after the checkpoint, hand it over,
  * advance; when a read comes back empty, wait for a doorbell or the poll interval. The reader
  * (`readAll`) never returns an event past one that may still commit, so the checkpoint never
- * skips anything.
+ * skips anything. `stop()` waits for the batch in hand, so a handler must not await it.
  */
 export class CatchUpSubscription implements Subscription {
   readonly done: Promise<void>;
   private stopping = false;
   /** Set by a doorbell; cleared before each read, so a ring during a read is not lost. */
   private rung = false;
+  private lastRungAt = Number.NEGATIVE_INFINITY;
   private interruptWait: (() => void) | undefined;
 
   constructor(
@@ -65,13 +68,23 @@ export class CatchUpSubscription implements Subscription {
 
   private ring(): void {
     this.rung = true;
+    this.lastRungAt = Date.now();
     this.interruptWait?.();
   }
 
+  /**
+   * A doorbell means something committed. If the read after it found nothing, a transaction still
+   * open elsewhere holds readers back (Postgres' xmin horizon), and no further doorbell will come
+   * when it ends; so for one poll interval after a doorbell, read again soon.
+   */
   private waitForWakeUp(): Promise<void> {
     if (this.rung || this.stopping) return Promise.resolve();
+    const recentlyRung = Date.now() - this.lastRungAt < this.options.pollIntervalMs;
+    const waitMs = recentlyRung
+      ? Math.min(this.options.readAgainAfterDoorbellMs, this.options.pollIntervalMs)
+      : this.options.pollIntervalMs;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, this.options.pollIntervalMs);
+      const timer = setTimeout(finish, waitMs);
       const self = this;
       function finish(): void {
         clearTimeout(timer);

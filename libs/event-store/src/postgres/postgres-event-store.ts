@@ -1,13 +1,14 @@
 import { PgSqlClient, SqlClient, SqlExecutor } from '@accrual/database';
 import {
-  APPEND_EVENTS_MAX,
   AppendState,
   StoredEventRef,
   boundedCount,
   canonicalBatch,
   decideAppend,
   planAppendNew,
+  repeatedIds,
 } from '../append-rules';
+import { DuplicateEventIdError } from '../errors';
 import {
   AppendNewResult,
   AppendOptions,
@@ -15,6 +16,7 @@ import {
   BatchHandler,
   EventMetadata,
   EventStore,
+  ExpectedRevision,
   JsonObject,
   NewEvent,
   ReadAllOptions,
@@ -30,12 +32,32 @@ import {
   NOTIFICATION_CHANNEL,
   SCHEMA_STATEMENTS,
 } from './schema';
-import { RunTransaction, transactionRunner } from './transactions';
-import { InProcessWakeUps, PostgresNotificationListener, WakeUpSource } from './wake-ups';
+import { RunAppend, appendRunner } from './append-connection';
+import {
+  CoalescingNotifier,
+  InProcessWakeUps,
+  PostgresNotificationListener,
+  WakeUpSource,
+  inProcessWakeUpsFor,
+} from './wake-ups';
+
+/**
+ * How server Postgres subscribers in other processes learn of appends (`LISTEN accrual_events`):
+ * - `after_commit` (default): the store sends `NOTIFY` after its appends commit, coalesced, off
+ *   the append's path;
+ * - `in_transaction`: each append notifies inside its own transaction. Simpler, but NOTIFY takes a
+ *   server-wide lock through commit, which serialises concurrent appends.
+ * `appendWithin` always notifies in the caller's transaction: the store cannot see that commit.
+ */
+export type NotifyMode = 'after_commit' | 'in_transaction';
 
 export interface PostgresEventStoreOptions {
+  /** Server Postgres only. Default `after_commit`. */
+  notify?: NotifyMode;
   /** Longest a caught-up subscription waits before reading again without a doorbell. Default 250. */
   pollIntervalMs?: number;
+  /** After a doorbell, while reads come back empty, read again this often (for one poll interval). Default 50. */
+  readAgainAfterDoorbellMs?: number;
   /** Largest batch a subscription hands over when the caller does not say. Default 500. */
   subscriptionBatchSizeDefault?: number;
   /** Times one append is retried after losing a race (id taken meanwhile, deadlock). Default 5. */
@@ -54,24 +76,23 @@ interface EventRow {
   metadata: EventMetadata;
 }
 
-interface StreamStateRow {
+/** What `event_store_append` returns: whether it wrote, and the state it decided on. */
+interface AppendRow {
+  written: boolean;
   current_revision: string | null;
   existing: Array<{ id: string; streamId: string; type: string; revision: string; position: string }>;
-}
-
-interface AppendRow {
+  first_revision: string | null;
+  first_position: string | null;
   appended_count: string;
-  first_position: string;
 }
 
 const EVENT_COLUMNS = 'global_position, stream_id, stream_revision, event_id::text as event_id, type, data, metadata';
 
 /**
- * Lost a race the database settles (an id committed by another stream's append meanwhile, a
- * deadlock between two such appends): the whole append is retried from its first read.
+ * Races the database settles by aborting one side: an id committed by another stream's append
+ * meanwhile (23505, or 40001 from the append function), a deadlock between two such appends
+ * (40P01). The whole append is retried; its next read sees the winner.
  */
-class AppendRaceError extends Error {}
-
 const RACE_SQLSTATES = new Set(['23505', '40001', '40P01']);
 
 /**
@@ -80,9 +101,14 @@ const RACE_SQLSTATES = new Set(['23505', '40001', '40P01']);
  */
 export class PostgresEventStore implements EventStore {
   readonly name: string;
-  private readonly runTransaction: RunTransaction;
-  private readonly inProcessWakeUps = new InProcessWakeUps();
+  private readonly runAppend: RunAppend;
+  private readonly inProcessWakeUps: InProcessWakeUps;
   private readonly wakeUpSources: WakeUpSource[];
+  /** Server Postgres: notifies other processes after commit; undefined on PGlite or `in_transaction`. */
+  private readonly notifier: CoalescingNotifier | undefined;
+  /** Whether the append statement itself notifies (server Postgres with `in_transaction`). */
+  private readonly notifyInTransaction: boolean;
+  private readonly onServer: boolean;
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly pollIntervalMs: number;
   private readonly subscriptionBatchSizeDefault: number;
@@ -93,11 +119,20 @@ export class PostgresEventStore implements EventStore {
     private readonly options: PostgresEventStoreOptions = {},
   ) {
     this.name = sql.kind;
-    this.runTransaction = transactionRunner(sql);
+    this.runAppend = appendRunner(sql);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.subscriptionBatchSizeDefault = options.subscriptionBatchSizeDefault ?? 500;
     this.raceRetriesMax = options.raceRetriesMax ?? 5;
+    this.inProcessWakeUps = inProcessWakeUpsFor(sql);
     this.wakeUpSources = [this.inProcessWakeUps];
+    this.onServer = sql instanceof PgSqlClient;
+    this.notifyInTransaction = this.onServer && options.notify === 'in_transaction';
+    this.notifier =
+      this.onServer && !this.notifyInTransaction
+        ? new CoalescingNotifier(async () => {
+            await sql.query(`select pg_notify('${NOTIFICATION_CHANNEL}', '')`);
+          })
+        : undefined;
     if (sql instanceof PgSqlClient) {
       this.wakeUpSources.push(new PostgresNotificationListener(sql.pool.options, NOTIFICATION_CHANNEL));
     }
@@ -119,19 +154,21 @@ export class PostgresEventStore implements EventStore {
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    const batch = canonicalBatch(streamId, events);
-    const { result, wrote } = await this.withRaceRetries(() =>
-      this.runTransaction((tx) => this.appendInTransaction(tx, streamId, batch, options)),
+    const batch = checkedAppendBatch(streamId, events);
+    const row = await this.withRaceRetries(() =>
+      this.runAppend((executor) =>
+        callAppend(executor, streamId, batch, 'append', options.expectedRevision, this.notifyInTransaction),
+      ),
     );
-    if (wrote) this.inProcessWakeUps.ring();
-    return result;
+    if (row.written) this.announceCommitted();
+    return appendOutcome(streamId, batch, options.expectedRevision, row);
   }
 
   /**
    * Appends inside the caller's transaction: it must be the transaction's first write (the
    * database refuses otherwise, since its xid must be taken under the ordering lock). Readers see
-   * nothing past this append's position until the caller commits. No race retries here: the
-   * caller owns the transaction.
+   * nothing at or past this append's position until the caller commits. No race retries here:
+   * the caller owns the transaction, so a race surfaces as the database's error.
    */
   async appendWithin(
     tx: SqlExecutor,
@@ -139,18 +176,19 @@ export class PostgresEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
-    const { result } = await this.appendInTransaction(tx, streamId, canonicalBatch(streamId, events), options);
-    return result;
+    const batch = checkedAppendBatch(streamId, events);
+    const row = await callAppend(tx, streamId, batch, 'append', options.expectedRevision, this.onServer);
+    return appendOutcome(streamId, batch, options.expectedRevision, row);
   }
 
   async appendNew(streamId: string, events: readonly NewEvent[]): Promise<AppendNewResult> {
     const batch = canonicalBatch(streamId, events);
     if (batch.length === 0) return { appendedIds: [], duplicateIds: [] };
-    const result = await this.withRaceRetries(() =>
-      this.runTransaction((tx) => this.appendNewInTransaction(tx, streamId, batch)),
+    const row = await this.withRaceRetries(() =>
+      this.runAppend((executor) => callAppend(executor, streamId, batch, 'append_new', 'any', this.notifyInTransaction)),
     );
-    if (result.appendedIds.length > 0) this.inProcessWakeUps.ring();
-    return result;
+    if (row.written) this.announceCommitted();
+    return appendNewOutcome(batch, row);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -172,23 +210,21 @@ export class PostgresEventStore implements EventStore {
    */
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const maxCount = boundedCount(options.maxCount, 'readAll maxCount');
-    const result = await this.sql.query<EventRow>(
-      `select ${EVENT_COLUMNS} from ${EVENTS_TABLE}
-       where global_position > $1
-         and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by global_position
-       limit $2`,
-      [(options.after ?? 0n).toString(), maxCount],
-    );
+    const result = await this.sql.query<EventRow>(`select ${EVENT_COLUMNS} from event_store_read_all($1, $2)`, [
+      (options.after ?? 0n).toString(),
+      maxCount,
+    ]);
     return result.rows.map(toRecordedEvent);
   }
 
+  /**
+   * The last committed position, not only the last one a reader may already see: a caller that
+   * waits for the read models to reach it waits for everything committed before it asked,
+   * including an event hidden for a moment by an older transaction still open elsewhere.
+   */
   async headPosition(): Promise<bigint> {
     const result = await this.sql.query<{ global_position: string }>(
-      `select global_position from ${EVENTS_TABLE}
-       where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by global_position desc
-       limit 1`,
+      `select global_position from ${EVENTS_TABLE} order by global_position desc limit 1`,
     );
     return BigInt(result.rows[0]?.global_position ?? '0');
   }
@@ -199,7 +235,12 @@ export class PostgresEventStore implements EventStore {
       (after, maxCount) => this.readAll({ after, maxCount }),
       { subscribe: (listener) => this.subscribeToWakeUps(listener), close: async () => undefined },
       handler,
-      { after: options.after, maxBatchSize, pollIntervalMs: this.pollIntervalMs },
+      {
+        after: options.after,
+        maxBatchSize,
+        pollIntervalMs: this.pollIntervalMs,
+        readAgainAfterDoorbellMs: this.options.readAgainAfterDoorbellMs ?? 50,
+      },
     );
     this.subscriptions.add(subscription);
     void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined);
@@ -210,47 +251,19 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await Promise.all(this.wakeUpSources.map((source) => source.close()));
+    await this.notifier?.drain();
     if (this.options.ownsSqlClient) await this.sql.close();
+  }
+
+  /** After an append of ours committed: wake subscribers here, and (server) in other processes. */
+  private announceCommitted(): void {
+    this.inProcessWakeUps.ring();
+    this.notifier?.request();
   }
 
   private subscribeToWakeUps(listener: () => void): () => void {
     const unsubscribes = this.wakeUpSources.map((source) => source.subscribe(listener));
     return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
-  }
-
-  private async appendInTransaction(
-    tx: SqlExecutor,
-    streamId: string,
-    batch: NewEvent[],
-    options: AppendOptions,
-  ): Promise<{ result: AppendResult; wrote: boolean }> {
-    const state = await lockStream(tx, streamId, batch);
-    const decision = decideAppend({ ...state, events: batch, expectedRevision: options.expectedRevision });
-    if (decision.kind === 'already_appended') return { result: decision.result, wrote: false };
-    const written = await writeEvents(tx, streamId, decision.firstRevision, batch, false);
-    return {
-      result: {
-        nextExpectedRevision: decision.firstRevision + BigInt(batch.length - 1),
-        position: written.firstPosition + BigInt(batch.length - 1),
-      },
-      wrote: true,
-    };
-  }
-
-  private async appendNewInTransaction(tx: SqlExecutor, streamId: string, batch: NewEvent[]): Promise<AppendNewResult> {
-    const state = await lockStream(tx, streamId, batch);
-    const plan = planAppendNew(batch, new Set(state.existing.map((event) => event.id)));
-    if (plan.toAppend.length === 0) return { appendedIds: [], duplicateIds: plan.duplicateIds };
-    const firstRevision = state.currentRevision === undefined ? 0n : state.currentRevision + 1n;
-    const written = await writeEvents(tx, streamId, firstRevision, plan.toAppend, true);
-    // Fewer rows than planned: another stream's append committed one of these ids after our
-    // check. Revisions must stay contiguous, so start over; the next check will see that id.
-    if (written.appendedCount !== plan.toAppend.length) throw new AppendRaceError('an id was taken meanwhile');
-    return {
-      appendedIds: plan.toAppend.map((event) => event.id),
-      duplicateIds: plan.duplicateIds,
-      position: written.firstPosition + BigInt(plan.toAppend.length - 1),
-    };
   }
 
   private async withRaceRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -264,16 +277,36 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-async function lockStream(
-  tx: SqlExecutor,
+/** An append's batch: ids canonical, at least one event, no id twice. */
+function checkedAppendBatch(streamId: string, events: readonly NewEvent[]): NewEvent[] {
+  const batch = canonicalBatch(streamId, events);
+  if (batch.length === 0) throw new RangeError(`stream ${streamId}: an append needs at least one event`);
+  const repeated = repeatedIds(batch.map((event) => event.id));
+  if (repeated.length > 0) throw new DuplicateEventIdError(streamId, repeated);
+  return batch;
+}
+
+async function callAppend(
+  executor: SqlExecutor,
   streamId: string,
   batch: readonly NewEvent[],
-): Promise<Pick<AppendState, 'streamId' | 'currentRevision' | 'existing'>> {
-  const result = await tx.query<StreamStateRow>('select * from event_store_lock_stream($1, $2::uuid[])', [
-    streamId,
-    batch.map((event) => event.id),
-  ]);
-  const row = result.rows[0];
+  mode: 'append' | 'append_new',
+  expectedRevision: ExpectedRevision,
+  notify: boolean,
+): Promise<AppendRow> {
+  const payload = JSON.stringify(
+    batch.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
+  );
+  const expectedKind = typeof expectedRevision === 'bigint' ? 'revision' : expectedRevision;
+  const expectedNumber = typeof expectedRevision === 'bigint' ? expectedRevision.toString() : null;
+  const result = await executor.query<AppendRow>(
+    'select * from event_store_append($1, $2::uuid[], $3::jsonb, $4, $5, $6, $7)',
+    [streamId, batch.map((event) => event.id), payload, mode, expectedKind, expectedNumber, notify],
+  );
+  return result.rows[0];
+}
+
+function stateOf(streamId: string, row: AppendRow): Pick<AppendState, 'streamId' | 'currentRevision' | 'existing'> {
   const existing: StoredEventRef[] = row.existing.map((event) => ({
     id: event.id,
     streamId: event.streamId,
@@ -288,25 +321,41 @@ async function lockStream(
   };
 }
 
-async function writeEvents(
-  tx: SqlExecutor,
+/**
+ * The database wrote only what the rules allow; when it declined, the same rules, applied to the
+ * state it saw, give the error or the idempotent result. They must not say "write".
+ */
+function appendOutcome(
   streamId: string,
-  firstRevision: bigint,
   batch: readonly NewEvent[],
-  skipStoredIds: boolean,
-): Promise<{ appendedCount: number; firstPosition: bigint }> {
-  if (batch.length === 0 || batch.length > APPEND_EVENTS_MAX) throw new RangeError(`batch of ${batch.length} events`);
-  const payload = JSON.stringify(
-    batch.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
-  );
-  const result = await tx.query<AppendRow>('select * from event_store_append_events($1, $2, $3::jsonb, $4)', [
-    streamId,
-    firstRevision.toString(),
-    payload,
-    skipStoredIds,
-  ]);
-  const row = result.rows[0];
-  return { appendedCount: Number(row.appended_count), firstPosition: BigInt(row.first_position) };
+  expectedRevision: ExpectedRevision,
+  row: AppendRow,
+): AppendResult {
+  const count = BigInt(batch.length);
+  if (row.written) {
+    if (BigInt(row.appended_count) !== count) throw new Error(`event store: ${row.appended_count} of ${count} events written`);
+    return {
+      nextExpectedRevision: BigInt(row.first_revision ?? '0') + count - 1n,
+      position: BigInt(row.first_position ?? '0') + count - 1n,
+    };
+  }
+  const decision = decideAppend({ ...stateOf(streamId, row), events: batch, expectedRevision });
+  if (decision.kind === 'write') throw new Error(`event store: stream ${streamId}: the database declined an append the rules allow`);
+  return decision.result;
+}
+
+function appendNewOutcome(batch: readonly NewEvent[], row: AppendRow): AppendNewResult {
+  const plan = planAppendNew(batch, new Set(row.existing.map((event) => event.id)));
+  const appendedCount = Number(row.appended_count);
+  if (appendedCount !== plan.toAppend.length) {
+    throw new Error(`event store: ${appendedCount} events written, ${plan.toAppend.length} planned`);
+  }
+  if (!row.written) return { appendedIds: [], duplicateIds: plan.duplicateIds };
+  return {
+    appendedIds: plan.toAppend.map((event) => event.id),
+    duplicateIds: plan.duplicateIds,
+    position: BigInt(row.first_position ?? '0') + BigInt(appendedCount - 1),
+  };
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -328,7 +377,6 @@ function streamCount(count: number): number {
 }
 
 function isRace(error: unknown): boolean {
-  if (error instanceof AppendRaceError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RACE_SQLSTATES.has(code);
 }

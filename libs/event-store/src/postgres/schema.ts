@@ -50,47 +50,44 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     revision bigint not null check (revision >= 0)
   )`,
 
-  // Serialises appends to one stream for the whole transaction, then reads the stream's state.
-  // It must be a volatile function: each statement in it takes a fresh snapshot, so the reads
-  // after the lock see what the previous holder committed (one plain statement would not).
-  // The advisory lock needs no xid, so the ordering rule below still holds.
-  `create or replace function event_store_lock_stream(p_stream_id text, p_event_ids uuid[])
-  returns table (current_revision bigint, existing jsonb)
-  language plpgsql volatile as $fn$
-  begin
-    perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, hashtext(p_stream_id));
-    return query select
-      (select s.revision from ${STREAMS_TABLE} s where s.stream_id = p_stream_id),
-      (select coalesce(jsonb_agg(jsonb_build_object(
-          'id', e.event_id::text,
-          'streamId', e.stream_id,
-          'type', e.type,
-          'revision', e.stream_revision::text,
-          'position', e.global_position::text)), '[]'::jsonb)
-        from ${EVENTS_TABLE} e
-        where e.event_id = any(p_event_ids));
-  end
+  // A page of the global log. Only rows whose transaction id is below the snapshot's xmin: those
+  // transactions have all ended, and since positions follow xids, so have the transactions of
+  // every smaller position. The plan is pinned to an ordered scan of the primary key that stops
+  // after the page: without statistics (PGlite never runs autovacuum) the planner would rather
+  // fetch and sort every row after the checkpoint, for every page. STABLE: the query and
+  // pg_current_snapshot() see the caller's one snapshot.
+  `create or replace function event_store_read_all(p_after bigint, p_max_count integer)
+  returns setof ${EVENTS_TABLE}
+  language sql stable
+  set enable_sort = off
+  set enable_bitmapscan = off
+  as $fn$
+    select * from ${EVENTS_TABLE}
+    where global_position > p_after
+      and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by global_position
+    limit p_max_count
   $fn$`,
 
-  // Writes a batch whose checks passed. First, under the ordering lock and before any write,
+  // Writes a batch that passed its checks. First, under the ordering lock and before any write,
   // it takes the transaction's xid and reserves contiguous positions; so across appends xid order
   // equals position order. The lock is session-level so it can be released at once instead of at
-  // commit; the exception block releases it on any error, cancellation included.
-  `create or replace function event_store_append_events(
-    p_stream_id text, p_first_revision bigint, p_events jsonb, p_skip_stored_ids boolean)
+  // commit; the exception block releases it on any error, cancellation included. Rows whose id is
+  // already stored are skipped: the caller compares the count it gets back.
+  `create or replace function event_store_write_batch(
+    p_stream_id text, p_first_revision bigint, p_events jsonb, p_notify boolean)
   returns table (appended_count bigint, first_position bigint)
-  language plpgsql volatile as $fn$
+  language plpgsql volatile
+  set plan_cache_mode = force_custom_plan
+  as $fn$
   declare
     v_event_count bigint := jsonb_array_length(p_events);
     v_first_position bigint;
     v_appended_count bigint;
   begin
-    if v_event_count = 0 then
-      raise exception 'event store: an append needs at least one event';
-    end if;
     if pg_current_xact_id_if_assigned() is not null then
       raise exception 'event store: an append must be the first write of its transaction'
-        using hint = 'its xid must be assigned under the ordering lock; see docs/event-store.md';
+        using hint = 'its xid must be taken under the ordering lock; see docs/event-store.md';
     end if;
     begin
       perform pg_advisory_lock(${ORDERING_LOCK_KEY});
@@ -115,11 +112,6 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     on conflict (event_id) do nothing;
     get diagnostics v_appended_count = row_count;
 
-    if v_appended_count <> v_event_count and not p_skip_stored_ids then
-      raise exception 'event store: % of % events written', v_appended_count, v_event_count
-        using errcode = 'unique_violation', constraint = '${EVENTS_TABLE}_event_id_key';
-    end if;
-
     insert into ${STREAMS_TABLE} (stream_id, revision)
     values (p_stream_id, p_first_revision + v_event_count - 1)
     on conflict (stream_id) do update set revision = excluded.revision
@@ -129,8 +121,92 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
         using errcode = 'serialization_failure';
     end if;
 
-    perform pg_notify('${NOTIFICATION_CHANNEL}', '');
+    -- NOTIFY serialises the commits of every notifying transaction on the server (a global lock
+    -- held through commit), so the store's own appends leave it out and notify after commit,
+    -- coalesced (see wake-ups.ts); appends in a caller's transaction, or with the store's option
+    -- notify: 'in_transaction', notify here.
+    if p_notify then
+      perform pg_notify('${NOTIFICATION_CHANNEL}', '');
+    end if;
     return query select v_appended_count, v_first_position;
+  end
+  $fn$`,
+
+  // One append in one statement (one round trip, its own transaction unless the caller has one).
+  // It serialises appends to the stream with a transaction-level advisory lock (which needs no
+  // xid), then reads the stream's state. It writes only when the rules certainly allow it: for
+  // 'append', no id of the batch stored anywhere and the expected revision met; for 'append_new',
+  // the ids not stored yet (first occurrence in the batch), on contiguous revisions. Otherwise it
+  // writes nothing and returns the state, from which the caller's rules (append-rules.ts) derive
+  // the error or the idempotent result. A volatile function: each statement in it takes a fresh
+  // snapshot, so the reads after the lock see what the previous holder committed. Its plans are
+  // made afresh on each call: PL/pgSQL would otherwise settle, per connection, on a generic plan
+  // made while the table was small (a sequential scan for the id lookup), and keep it as it grows.
+  `create or replace function event_store_append(
+    p_stream_id text, p_event_ids uuid[], p_events jsonb,
+    p_mode text, p_expected_kind text, p_expected_revision bigint, p_notify boolean)
+  returns table (written boolean, current_revision bigint, existing jsonb,
+                 first_revision bigint, first_position bigint, appended_count bigint)
+  language plpgsql volatile
+  set plan_cache_mode = force_custom_plan
+  as $fn$
+  declare
+    v_current bigint;
+    v_existing jsonb;
+    v_existing_ids uuid[];
+    v_to_write jsonb;
+    v_first_revision bigint;
+    v_expectation_met boolean;
+    v_written record;
+  begin
+    perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, hashtext(p_stream_id));
+    select s.revision into v_current from ${STREAMS_TABLE} s where s.stream_id = p_stream_id;
+    -- One statement, so the list returned and the list filtered on below are the same.
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'id', e.event_id::text, 'streamId', e.stream_id, 'type', e.type,
+             'revision', e.stream_revision::text, 'position', e.global_position::text)), '[]'::jsonb),
+           coalesce(array_agg(e.event_id), '{}')
+      into v_existing, v_existing_ids
+      from ${EVENTS_TABLE} e where e.event_id = any(p_event_ids);
+
+    if p_mode = 'append' then
+      v_expectation_met := case p_expected_kind
+          when 'any' then true
+          when 'no_stream' then v_current is null
+          when 'exists' then v_current is not null
+          when 'revision' then v_current is not distinct from p_expected_revision
+          else false
+        end;
+      if jsonb_array_length(v_existing) > 0 or not v_expectation_met then
+        return query select false, v_current, v_existing, null::bigint, null::bigint, 0::bigint;
+        return;
+      end if;
+      v_to_write := p_events;
+    elsif p_mode = 'append_new' then
+      select jsonb_agg(fresh.event order by fresh.ordinality) into v_to_write
+      from (
+        select distinct on (batch.event ->> 'id') batch.event, batch.ordinality
+        from jsonb_array_elements(p_events) with ordinality as batch(event, ordinality)
+        where not (batch.event ->> 'id')::uuid = any(v_existing_ids)
+        order by batch.event ->> 'id', batch.ordinality
+      ) fresh;
+      if v_to_write is null then
+        return query select false, v_current, v_existing, null::bigint, null::bigint, 0::bigint;
+        return;
+      end if;
+    else
+      raise exception 'event store: unknown append mode %', p_mode;
+    end if;
+
+    v_first_revision := coalesce(v_current + 1, 0);
+    select * into v_written from event_store_write_batch(p_stream_id, v_first_revision, v_to_write, p_notify);
+    -- Fewer rows than planned: another stream's append committed one of these ids after the read
+    -- above. Revisions must stay contiguous, so roll back; the caller retries and sees that id.
+    if v_written.appended_count <> jsonb_array_length(v_to_write) then
+      raise exception 'event store: an event id was taken meanwhile' using errcode = 'serialization_failure';
+    end if;
+    return query select true, v_current, v_existing, v_first_revision, v_written.first_position,
+      v_written.appended_count;
   end
   $fn$`,
 ];

@@ -13,7 +13,10 @@ export interface WakeUpSource {
   close(): Promise<void>;
 }
 
-/** Rung by the store instance itself after each append it commits (PGlite's only doorbell). */
+/**
+ * Rung in this process after each append a store commits (PGlite's only doorbell). Shared by all
+ * stores on one `SqlClient` (see `inProcessWakeUpsFor`), so they wake each other's subscribers.
+ */
 export class InProcessWakeUps implements WakeUpSource {
   private readonly listeners = new Set<WakeUpListener>();
 
@@ -26,8 +29,53 @@ export class InProcessWakeUps implements WakeUpSource {
     for (const listener of this.listeners) listener();
   }
 
-  async close(): Promise<void> {
-    this.listeners.clear();
+  /** Shared: one store closing must not silence the others' subscribers. */
+  async close(): Promise<void> {}
+}
+
+const inProcessWakeUps = new WeakMap<object, InProcessWakeUps>();
+
+export function inProcessWakeUpsFor(sql: object): InProcessWakeUps {
+  let wakeUps = inProcessWakeUps.get(sql);
+  if (!wakeUps) {
+    wakeUps = new InProcessWakeUps();
+    inProcessWakeUps.set(sql, wakeUps);
+  }
+  return wakeUps;
+}
+
+/**
+ * Sends `NOTIFY` after appends commit, coalesced: at most one in flight; a request while one is in
+ * flight makes one more follow it. So the last append is always followed by a notification that
+ * started after its commit, and appends never wait for one. (In the append's own transaction,
+ * NOTIFY would take the server-wide notify lock through that commit, serialising all appends.)
+ */
+export class CoalescingNotifier {
+  private inFlight: Promise<void> | undefined;
+  private requestedAgain = false;
+
+  constructor(private readonly send: () => Promise<void>) {}
+
+  request(): void {
+    if (this.inFlight) {
+      this.requestedAgain = true;
+      return;
+    }
+    this.inFlight = this.sendUntilQuiet();
+  }
+
+  /** Resolves once nothing is in flight (for `close()`). */
+  async drain(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async sendUntilQuiet(): Promise<void> {
+    do {
+      this.requestedAgain = false;
+      // A lost notification costs one poll interval, never an event.
+      await this.send().catch(() => undefined);
+    } while (this.requestedAgain);
+    this.inFlight = undefined;
   }
 }
 

@@ -2,19 +2,19 @@ import { PoolClient } from 'pg';
 import { PgSqlClient, QueryResult, SqlClient, SqlExecutor } from '@accrual/database';
 import { ORDERING_LOCK_KEY } from './schema';
 
+/**
+ * Where an append's statement runs. On PGlite, the client itself: one session, so a leaked
+ * session lock could only be re-entered by that same session, never block it. On server Postgres,
+ * a pooled connection held for the statement, so that after a failed statement we can make sure
+ * the connection does not go back to the pool holding the ordering lock.
+ */
+export type RunAppend = <T>(work: (executor: SqlExecutor) => Promise<T>) => Promise<T>;
+
 const ORDERING_LOCK_RELEASES_MAX = 8;
 
-export type RunTransaction = <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
-
-/**
- * How the store runs an append's transaction. On PGlite, the client's own `transaction()`: one
- * session, so a leaked session lock could only be re-entered by that same session, never block it.
- * On server Postgres, a connection of our own, so that after a failed statement we can make sure
- * the connection goes back to the pool without the ordering lock (see `releaseOrderingLock`).
- */
-export function transactionRunner(sql: SqlClient): RunTransaction {
+export function appendRunner(sql: SqlClient): RunAppend {
   if (sql instanceof PgSqlClient) return (work) => runOnPooledConnection(sql, work);
-  return (work) => sql.transaction(work);
+  return (work) => work(sql);
 }
 
 class TrackingExecutor implements SqlExecutor {
@@ -33,18 +33,13 @@ class TrackingExecutor implements SqlExecutor {
   }
 }
 
-async function runOnPooledConnection<T>(sql: PgSqlClient, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+async function runOnPooledConnection<T>(sql: PgSqlClient, work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
   const client = await sql.pool.connect();
   const executor = new TrackingExecutor(client);
   let discardReason: Error | undefined;
   try {
-    await client.query('begin');
-    const result = await work(executor);
-    await client.query('commit');
-    return result;
+    return await work(executor);
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    // A decision error (a conflict found in JS) ran no failing statement: nothing to check.
     if (executor.statementFailed) discardReason = await releaseOrderingLock(client);
     throw error;
   } finally {
