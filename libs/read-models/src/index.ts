@@ -2,3 +2,8 @@ export * from './schema';
 export * from './projection';
 export * from './projector';
 export * from './queries';
+export * from './catalog/catalog.queries';
+export * from './payments/payments.queries';
+export * from './credit-notes/credit-notes.queries';
+export * from './balances/balances.queries';
+export * from './usage/late-usage.queries';

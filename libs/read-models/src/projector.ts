@@ -1,9 +1,12 @@
 import { SqlClient, SqlExecutor } from '@accrual/database';
 import { EventStore, RecordedEvent, Subscription } from '@accrual/event-store';
 import { toAccrualEvent } from '@accrual/billing';
+import { balancesProjection } from './balances/balances.projection';
 import { catalogProjection } from './catalog/catalog.projection';
+import { creditNotesProjection } from './credit-notes/credit-notes.projection';
 import { customersProjection } from './customers/customers.projection';
 import { invoicesProjection } from './invoices/invoices.projection';
+import { paymentsProjection } from './payments/payments.projection';
 import { Projection } from './projection';
 import { LIVE_SCHEMA, migrateReadModels } from './schema';
 import { subscriptionsProjection } from './subscriptions/subscriptions.projection';
@@ -15,6 +18,9 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   subscriptionsProjection,
   usageProjection,
   invoicesProjection,
+  paymentsProjection,
+  creditNotesProjection,
+  balancesProjection,
 ];
 
 /** Every read model advances together, under one checkpoint row. */

@@ -87,6 +87,8 @@ export interface UsageWindow {
   subscriptionId?: string;
   from: string;
   to: string;
+  /** Only usage at or before this log position (a billing run's snapshot; late usage comes after it). */
+  throughPosition?: string;
 }
 
 /** A meter's aggregate over [from, to), as a decimal string ("0" when there is no usage). */
@@ -101,15 +103,16 @@ export async function aggregateUsage(
     sum: 'coalesce(sum(quantity), 0)',
     count: 'count(*)',
     max: 'coalesce(max(quantity), 0)',
-    unique_count: 'count(distinct properties ->> $6)',
+    unique_count: 'count(distinct properties ->> $7)',
     last: `coalesce((array_agg(quantity order by occurred_at desc, position desc))[1], 0)`,
   };
-  const params: unknown[] = [window.customerId, window.meterCode, window.from, window.to, window.subscriptionId ?? null];
+  const params: unknown[] = [window.customerId, window.meterCode, window.from, window.to, window.subscriptionId ?? null, window.throughPosition ?? null];
   if (aggregation === 'unique_count') params.push(uniqueBy);
   const result = await sql.query<{ value: string }>(
     `select (${expression[aggregation]})::text as value from ${schema}.usage_events
      where customer_id = $1 and meter_code = $2 and occurred_at >= $3 and occurred_at < $4
-       and ($5::text is null or subscription_id is null or subscription_id = $5)`,
+       and ($5::text is null or subscription_id is null or subscription_id = $5)
+       and ($6::numeric is null or position <= $6::numeric)`,
     params,
   );
   return normalizeDecimal(result.rows[0]?.value ?? '0');
@@ -121,7 +124,7 @@ function normalizeDecimal(text: string): string {
   return trimmed === '' ? '0' : trimmed;
 }
 
-/** Ids of subscriptions due at `asOf`, in id order, after the id `after` (keyset paging). */
+/** Ids of subscriptions due at `asOf` (or with late usage for a period ended by then), in id order, after `after` (keyset paging). */
 export async function subscriptionsDue(
   sql: SqlExecutor,
   asOf: string,
@@ -130,10 +133,48 @@ export async function subscriptionsDue(
   schema = LIVE_SCHEMA,
 ): Promise<string[]> {
   const result = await sql.query<{ id: string }>(
-    `select id from ${schema}.subscriptions where next_billing_at <= $1 and id > $2 order by id limit $3`,
+    `select id from ${schema}.subscriptions s
+     where ${subscriptionDueCondition(schema)}
+       and id > $2 order by id limit $3`,
     [asOf, after, limit],
   );
   return result.rows.map((row) => row.id);
+}
+
+/** SQL: subscription `s` is due at `$1` (asOf): a period to bill, or late usage for a period ended by then. */
+function subscriptionDueCondition(schema: string): string {
+  return `(s.next_billing_at <= $1
+        or exists (select 1 from ${schema}.late_usage l where l.subscription_id = s.id and l.period_end::timestamptz <= $1::timestamptz))`;
+}
+
+export interface DueSubscription {
+  id: string;
+  customerId: string;
+}
+
+/**
+ * The subscriptions due at `asOf` of the next `customerLimit` customers after `afterCustomerId`,
+ * by customer then id (keyset paging by customer). A page holds every due subscription of its
+ * customers, so a billing run puts all of a customer's charges on one invoice (CONTRACT §4).
+ */
+export async function dueSubscriptionsByCustomer(
+  sql: SqlExecutor,
+  asOf: string,
+  customerLimit: number,
+  afterCustomerId = '',
+  schema = LIVE_SCHEMA,
+): Promise<DueSubscription[]> {
+  const result = await sql.query<{ id: string; customer_id: string }>(
+    `with page as (
+       select distinct s.customer_id from ${schema}.subscriptions s
+       where ${subscriptionDueCondition(schema)} and s.customer_id > $2
+       order by s.customer_id limit $3)
+     select s.id, s.customer_id from ${schema}.subscriptions s join page on page.customer_id = s.customer_id
+     where ${subscriptionDueCondition(schema)}
+     order by s.customer_id, s.id`,
+    [asOf, afterCustomerId, customerLimit],
+  );
+  return result.rows.map((row) => ({ id: row.id, customerId: row.customer_id }));
 }
 
 export interface BillingClaim {

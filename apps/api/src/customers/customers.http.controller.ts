@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { CommandBus } from '@nestjs/cqrs';
 import { NotFoundError } from '@accrual/billing';
 import { CommandContext, Runtime, RUNTIME } from '@accrual/platform';
-import { findCustomer } from '@accrual/read-models';
+import { findCustomer, findCustomerBalances } from '@accrual/read-models';
 import { RequiresAccess } from '../http/access';
 import { CommandResult, Ctx } from '../http/command-result';
 import { CreateCustomerCommand } from './create-customer/create-customer.command';
@@ -27,6 +27,7 @@ export class CustomersHttpController {
   async get(@Param('id') id: string): Promise<unknown> {
     const customer = await findCustomer(this.runtime.sql, id);
     if (!customer) throw new NotFoundError('customer', id);
-    return customer;
+    // What the customer owes and holds per currency (docs/billing.md, customer credit).
+    return { ...customer, balances: await findCustomerBalances(this.runtime.sql, id) };
   }
 }

@@ -9,6 +9,10 @@ import { decodeCursor, encodeCursor, parseLimit } from '../shared/pagination';
 import { CreateInvoiceCommand } from './create-invoice/create-invoice.command';
 import { CreateInvoiceRequest, IssueInvoiceRequest } from './create-invoice/create-invoice.request';
 import { IssueInvoiceCommand } from './issue-invoice/issue-invoice.command';
+import { MarkUncollectibleCommand } from './mark-uncollectible/mark-uncollectible.command';
+import { MarkUncollectibleRequest } from './mark-uncollectible/mark-uncollectible.request';
+import { VoidInvoiceCommand } from './void-invoice/void-invoice.command';
+import { VoidInvoiceRequest } from './void-invoice/void-invoice.request';
 
 const STATUSES = ['draft', 'open', 'paid', 'void', 'uncollectible'];
 
@@ -31,6 +35,20 @@ export class InvoicesHttpController {
   @RequiresAccess('command')
   issue(@Param('id') id: string, @Body() body: IssueInvoiceRequest, @Ctx() context: CommandContext): Promise<CommandResult> {
     return this.commandBus.execute(new IssueInvoiceCommand(id, body.issuedAt, context));
+  }
+
+  @Post(':id/void')
+  @HttpCode(200)
+  @RequiresAccess('command')
+  void(@Param('id') id: string, @Body() body: VoidInvoiceRequest, @Ctx() context: CommandContext): Promise<CommandResult> {
+    return this.commandBus.execute(new VoidInvoiceCommand(id, body, context));
+  }
+
+  @Post(':id/mark-uncollectible')
+  @HttpCode(200)
+  @RequiresAccess('command')
+  markUncollectible(@Param('id') id: string, @Body() body: MarkUncollectibleRequest, @Ctx() context: CommandContext): Promise<CommandResult> {
+    return this.commandBus.execute(new MarkUncollectibleCommand(id, body, context));
   }
 
   @Get(':id')

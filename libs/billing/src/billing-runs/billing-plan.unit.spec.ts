@@ -3,7 +3,7 @@ import { InvoiceLineDraft } from '../invoices/invoice-lines';
 import { billAt, noUsage, recordingUsage, usageOf } from '../testing/billing';
 import { at, priceDefinition, pricesById, subscriptionOf } from '../testing/fixtures';
 import { formatInstant } from '../time/instant';
-import { MAX_PERIODS_PER_RUN, meteredPeriodsDue, nextBillingAt, planBilling, prorationFactor } from './billing-plan';
+import { LateUsagePeriod, MAX_LATE_PERIODS_PER_RUN, MAX_PERIODS_PER_RUN, meteredPeriodsDue, nextBillingAt, planBilling, prorationFactor } from './billing-plan';
 
 const seats = priceDefinition({ id: 'price_seats', product: 'Seats', unitAmount: '10.00' });
 const platform = priceDefinition({ id: 'price_platform', product: 'Platform', model: 'flat', unitAmount: null, flatAmount: '31.00' });
@@ -118,12 +118,13 @@ describe('planBilling: metered items bill in arrears', () => {
     expect(meteredPeriodsDue(subscription, prices, at('2026-02-15') - 1)).toEqual([]);
   });
 
-  it('bills the closed period from its aggregate, at its end, rounded half-up', () => {
+  it('bills the closed period from its aggregate, at its end, rounded half-up, and records the aggregate billed', () => {
     const usage = recordingUsage(() => new StrictBig('12345'));
     const plan = planBilling(subscription, prices, at('2026-02-15'), usage.lookup);
     expect(plan).toEqual({
       lines: [lineOf(apiCalls, '12345', '12.35', '2026-01-15', '2026-02-15')],
       progress: [{ priceId: 'price_api', licensedBilledUntil: iso('2026-01-15'), meteredBilledUntil: iso('2026-02-15') }],
+      meteredBilled: [{ priceId: 'price_api', periodStart: iso('2026-01-15'), periodEnd: iso('2026-02-15'), quantity: '12345' }],
     });
   });
 
@@ -328,5 +329,42 @@ describe('prorationFactor', () => {
 
   it('counts UTC days, whatever the time of day', () => {
     expect(factor('2026-01-15T18:00:00Z', '2026-01-01', '2026-02-01')).toBe('17/31');
+  });
+});
+
+describe('planBilling: late usage', () => {
+  const subscription = subscriptionOf({ startDate: '2026-01-01T00:00:00Z', items: [{ priceId: 'price_api' }] }, prices);
+  const january = (billedQuantity: string, quantity: string): LateUsagePeriod => ({
+    priceId: 'price_api',
+    periodStart: iso('2026-01-01'),
+    periodEnd: iso('2026-02-01'),
+    billedQuantity,
+    quantity: new StrictBig(quantity),
+  });
+
+  it('bills the difference on a line naming the original period, and records the new aggregate', () => {
+    const plan = planBilling(subscription, prices, at('2026-01-20'), noUsage, [january('1000', '1750')]);
+    expect(plan.lines).toEqual([
+      { ...lineOf(apiCalls, '750', '0.75', '2026-01-01', '2026-02-01'), description: 'API calls (late usage)' },
+    ]);
+    expect(plan.meteredBilled).toEqual([{ priceId: 'price_api', periodStart: iso('2026-01-01'), periodEnd: iso('2026-02-01'), quantity: '1750' }]);
+  });
+
+  it('each period’s lines add up to the rounded amount of its final aggregate', () => {
+    // 12,345 calls billed 12.35; 12,350 is still 12.35 (no line); 12,355 is 12.36 (a cent more).
+    expect(planBilling(subscription, prices, at('2026-02-01'), noUsage, [january('12345', '12350')]).lines.filter((line) => line.description.endsWith('(late usage)'))).toEqual([]);
+    expect(planBilling(subscription, prices, at('2026-02-01'), noUsage, [january('12350', '12355')]).lines).toMatchObject([
+      { description: 'API calls (late usage)', quantity: '5', amount: '0.01' },
+    ]);
+  });
+
+  it('a lower amount than billed (a `last` meter, volume tiers) is credited', () => {
+    const plan = planBilling(subscription, prices, at('2026-01-20'), noUsage, [january('1000', '400')]);
+    expect(plan.lines).toMatchObject([{ quantity: '-600', amount: '-0.60', periodStart: iso('2026-01-01') }]);
+  });
+
+  it(`re-bills at most ${MAX_LATE_PERIODS_PER_RUN} periods in one run`, () => {
+    const many = Array.from({ length: MAX_LATE_PERIODS_PER_RUN + 5 }, (_, index) => ({ ...january('0', '1000'), periodStart: formatInstant(at('2025-01-01') + index * 86_400_000) }));
+    expect(planBilling(subscription, prices, at('2026-01-20'), noUsage, many).meteredBilled).toHaveLength(MAX_LATE_PERIODS_PER_RUN);
   });
 });

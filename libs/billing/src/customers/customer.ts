@@ -1,6 +1,7 @@
 import { isCurrencyCode } from '@accrual/money';
 import { DomainEvent } from '../shared/decider';
 import { ConflictError, FieldError, InvalidInputError } from '../shared/errors';
+import { CustomerCredit, CustomerCreditEvent, emptyCustomerCredit, evolveCustomerCredit } from './customer-credit';
 
 export interface CustomerProfile {
   id: string;
@@ -16,15 +17,20 @@ export interface CustomerProfile {
 }
 
 export type CustomerCreated = DomainEvent<'CustomerCreated', CustomerProfile>;
-export type CustomerEvent = CustomerCreated;
-export type CustomerState = { status: 'none' } | { status: 'active'; customer: CustomerProfile };
+export type CustomerEvent = CustomerCreated | CustomerCreditEvent;
+/** `credit`: the customer's credit balances and what made them (customer-credit.ts). */
+export type CustomerState = { status: 'none' } | { status: 'active'; customer: CustomerProfile; credit: CustomerCredit };
 
 export const customerDecider = {
   initialState: (): CustomerState => ({ status: 'none' }),
   evolve: (state: CustomerState, event: CustomerEvent): CustomerState => {
     switch (event.type) {
       case 'CustomerCreated':
-        return { status: 'active', customer: event.data };
+        return { status: 'active', customer: event.data, credit: emptyCustomerCredit() };
+      case 'CustomerCreditGranted':
+      case 'CustomerCreditApplied':
+      case 'CustomerCreditRevoked':
+        return state.status === 'none' ? state : { ...state, credit: evolveCustomerCredit(state.credit, event) };
       default:
         return state;
     }

@@ -1,6 +1,7 @@
 import { ConflictError, InvalidInputError } from '../shared/errors';
 import { fieldsOf, given } from '../testing/decider-spec';
 import { CreateCustomer, CustomerCreated, createCustomer, customerDecider, MAX_PAYMENT_TERMS_DAYS } from './customer';
+import { emptyCustomerCredit } from './customer-credit';
 
 const command: CreateCustomer = {
   id: 'cus_1',
@@ -28,7 +29,7 @@ const created: CustomerCreated = {
 describe('createCustomer', () => {
   it('creates a customer with the defaults: 30 days of terms, locale "en", not tax-exempt, no region', () => {
     const state = given(customerDecider).when((state) => createCustomer(command, state)).then([created]);
-    expect(state).toEqual({ status: 'active', customer: created.data });
+    expect(state).toEqual({ status: 'active', customer: created.data, credit: emptyCustomerCredit() });
   });
 
   it('keeps every optional field it is given', () => {
@@ -53,7 +54,7 @@ describe('createCustomer', () => {
   it(`accepts payment terms from 0 to ${MAX_PAYMENT_TERMS_DAYS} days`, () => {
     for (const paymentTermsDays of [0, 1, 45, MAX_PAYMENT_TERMS_DAYS]) {
       const [event] = given(customerDecider).when((state) => createCustomer({ ...command, paymentTermsDays }, state)).events();
-      expect(event.data.paymentTermsDays).toBe(paymentTermsDays);
+      expect((event as CustomerCreated).data.paymentTermsDays).toBe(paymentTermsDays);
     }
   });
 

@@ -15,10 +15,16 @@ export interface InvoiceLineDraft {
   proration: boolean;
 }
 
-export interface InvoiceLine extends InvoiceLineDraft {
-  id: string;
+/** What a coupon and the customer's tax rate make of a line (invoice-pricing.ts); zero where none applies. */
+export interface LineAdjustments {
+  /** The line's share of the discount, taken off before tax. */
   discountAmount: string;
+  /** Tax on (amount − discountAmount): added on top, or contained in it for an inclusive rate. */
   taxAmount: string;
+}
+
+export interface InvoiceLine extends InvoiceLineDraft, LineAdjustments {
+  id: string;
 }
 
 export interface InvoiceTotals {
@@ -33,31 +39,44 @@ export function roundLineAmount(amount: Big, currency: string): string {
   return roundToMinorUnit(amount, currency, 'half_up').toString();
 }
 
-/** Lines get their ids in order on the invoice: `<invoiceId>-1`, `<invoiceId>-2`, … */
-export function numberLines(invoiceId: string, drafts: readonly InvoiceLineDraft[], currency: string): InvoiceLine[] {
+/**
+ * Lines get their ids in order on the invoice: `<invoiceId>-1`, `<invoiceId>-2`, … A draft that
+ * was priced keeps its discount and tax; one that was not gets zero for both.
+ */
+export function numberLines(
+  invoiceId: string,
+  drafts: readonly (InvoiceLineDraft & Partial<LineAdjustments>)[],
+  currency: string,
+): InvoiceLine[] {
   const zero = Money.zero(currency).toString();
-  return drafts.map((draft, index) => ({
+  return drafts.map(({ discountAmount, taxAmount, ...draft }, index) => ({
     ...draft,
     id: `${invoiceId}-${index + 1}`,
-    discountAmount: zero,
-    taxAmount: zero,
+    discountAmount: discountAmount ?? zero,
+    taxAmount: taxAmount ?? zero,
   }));
 }
 
 /**
  * Totals are sums of the already-rounded line figures, so the lines always add up to the totals.
- * Exclusive tax is added; discounts are subtracted (both zero until coupons and tax rates apply).
+ * Discounts are subtracted; exclusive tax is added, while inclusive tax is already contained in
+ * the line amounts (it is reported in `taxTotal` but not added again).
  */
-export function totalsOf(lines: readonly InvoiceLine[], currency: string): InvoiceTotals {
-  const sum = (pick: (line: InvoiceLine) => string) =>
+export function totalsOf<Line extends Pick<InvoiceLineDraft, 'amount'> & LineAdjustments>(
+  lines: readonly Line[],
+  currency: string,
+  taxInclusive = false,
+): InvoiceTotals {
+  const sum = (pick: (line: Line) => string) =>
     lines.reduce((total, line) => total.plus(Money.of(pick(line), currency)), Money.zero(currency));
   const subtotal = sum((line) => line.amount);
   const discountTotal = sum((line) => line.discountAmount);
   const taxTotal = sum((line) => line.taxAmount);
+  const taxAdded = taxInclusive ? Money.zero(currency) : taxTotal;
   return {
     subtotal: subtotal.toString(),
     discountTotal: discountTotal.toString(),
     taxTotal: taxTotal.toString(),
-    total: subtotal.minus(discountTotal).plus(taxTotal).toString(),
+    total: subtotal.minus(discountTotal).plus(taxAdded).toString(),
   };
 }

@@ -50,6 +50,7 @@ const created: InvoiceCreated = {
     discountTotal: '0.00',
     taxTotal: '0.00',
     total: '1.00',
+    taxRate: null,
   },
 };
 
@@ -88,6 +89,13 @@ describe('createDraftInvoice', () => {
       amountPaid: '0.00',
       amountCredited: '0.00',
       amountDue: '1.00',
+      creditApplied: '0.00',
+      payments: [],
+      creditNotes: [],
+      paidAt: null,
+      voidedAt: null,
+      markedUncollectibleAt: null,
+      statusReason: null,
     });
   });
 

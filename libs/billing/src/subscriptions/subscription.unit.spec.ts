@@ -1,4 +1,6 @@
 import { PriceDefinition } from '../catalog/price';
+import { toAccrualEvent } from '../events';
+import { CouponDefinition } from '../catalog/coupon';
 import { ConflictError, InvalidInputError, RuleViolationError } from '../shared/errors';
 import { fieldsOf, given } from '../testing/decider-spec';
 import { at, priceDefinition, pricesById } from '../testing/fixtures';
@@ -27,6 +29,15 @@ const context: CreateSubscriptionContext = {
   customerCurrency: 'USD',
   prices: pricesById(seats, apiCalls, setupFee, seatsInEuro),
   wallClockNow: at('2026-01-15T00:00:00Z'),
+};
+
+const welcome: CouponDefinition = {
+  id: 'WELCOME',
+  percentOff: '20',
+  amountOff: null,
+  currency: null,
+  duration: 'once',
+  durationInMonths: null,
 };
 
 const command: CreateSubscription = {
@@ -67,6 +78,11 @@ describe('createSubscription', () => {
         { priceId: 'price_api', licensedBilledUntil: '2026-01-15T00:00:00Z', meteredBilledUntil: '2026-01-15T00:00:00Z' },
       ],
       invoiceIds: [],
+      pendingLines: [],
+      lastChangeAt: null,
+      cancelAt: null,
+      cancelAtPeriodEnd: false,
+      pausedAt: null,
     });
   });
 
@@ -76,7 +92,7 @@ describe('createSubscription', () => {
       billingAnchor: '2026-02-01T00:00:00.000Z',
       items: [{ priceId: 'price_seats', quantity: '2.50' }],
       couponId: 'WELCOME',
-    }).events();
+    }, { ...context, coupon: welcome }).events();
     expect(event.data).toMatchObject({
       startDate: '2026-01-15T00:00:00Z',
       billingAnchor: '2026-02-01T00:00:00Z',
@@ -119,6 +135,36 @@ describe('createSubscription', () => {
 
     it('a price in another currency than the customer’s: currency-mismatch', () => {
       decide({ items: [{ priceId: 'price_seats' }, { priceId: 'price_seats_eur' }] }).thenThrows(RuleViolationError, 'currency-mismatch');
+    });
+  });
+
+  describe('the coupon', () => {
+    const tenOff = (currency: string): CouponDefinition => ({ ...welcome, id: 'TENOFF', percentOff: null, amountOff: '10.00', currency });
+
+    it('is kept on the subscription when it exists', () => {
+      const [event] = decide({ couponId: 'WELCOME' }, { ...context, coupon: welcome }).events() as SubscriptionCreated[];
+      expect(event.data.couponId).toBe('WELCOME');
+      const [amountOff] = decide({ couponId: 'TENOFF' }, { ...context, coupon: tenOff('USD') }).events() as SubscriptionCreated[];
+      expect(amountOff.data.couponId).toBe('TENOFF');
+    });
+
+    it('none named: couponId null', () => {
+      const [event] = decide({ couponId: null }).events() as SubscriptionCreated[];
+      expect(event.data.couponId).toBeNull();
+    });
+
+    it('a coupon that does not exist: unknown-coupon', () => {
+      decide({ couponId: 'NOPE' }).thenThrows(RuleViolationError, 'unknown-coupon');
+      decide({ couponId: 'NOPE' }, { ...context, coupon: null }).thenThrows(RuleViolationError, 'unknown-coupon');
+      decide({ couponId: 'NOPE' }, { ...context, coupon: welcome }).thenThrows(RuleViolationError, 'unknown-coupon');
+    });
+
+    it('an amount-off coupon in another currency than the customer’s: currency-mismatch', () => {
+      decide({ couponId: 'TENOFF' }, { ...context, coupon: tenOff('EUR') }).thenThrows(RuleViolationError, 'currency-mismatch');
+    });
+
+    it.each([42, '', 'not valid', 'x'.repeat(65)])('a couponId off the id pattern (%j) is bad input', (couponId) => {
+      expect(fieldsOf(decide({ couponId }).thenThrows(InvalidInputError))).toEqual(['couponId']);
     });
   });
 
@@ -194,6 +240,9 @@ describe('subscriptionDecider.evolve', () => {
       asOf: '2026-01-29T00:00:00Z',
       lines: [],
       progress: [{ priceId: 'price_seats', licensedBilledUntil: '2026-02-28T00:00:00Z', meteredBilledUntil: '2026-01-29T00:00:00Z' }],
+      pendingLinesBilled: 0,
+      meteredBilled: [],
+      usageThrough: null,
     },
   };
 
@@ -201,6 +250,12 @@ describe('subscriptionDecider.evolve', () => {
     const trialing: SubscriptionCreated = { ...created, data: { ...created.data, trialEnd: '2026-01-29T00:00:00Z' } };
     const state = given(subscriptionDecider, [trialing, billed, { ...billed, data: { ...billed.data, invoiceId: 'inv_2' } }]).state;
     expect(state).toMatchObject({ status: 'active', progress: billed.data.progress, invoiceIds: ['inv_1', 'inv_2'] });
+  });
+
+  it('a SubscriptionBilled of schema v1 reads back with no pending lines billed and no metered aggregates', () => {
+    const { pendingLinesBilled: _p, meteredBilled: _m, usageThrough: _u, ...v1 } = billed.data;
+    expect(toAccrualEvent('SubscriptionBilled', 1, v1)).toEqual(billed);
+    expect(toAccrualEvent('SubscriptionBilled', 2, billed.data)).toEqual(billed);
   });
 
   it('SubscriptionBilled without a subscription changes nothing', () => {

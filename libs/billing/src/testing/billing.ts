@@ -25,7 +25,16 @@ export function recordingUsage(quantityFor: (period: MeteredPeriod) => Big = () 
 export function subscriptionBilled(subscription: ActiveSubscription, plan: BillingPlan, asOf: Instant, invoiceId = 'inv_test'): SubscriptionBilled {
   return {
     type: 'SubscriptionBilled',
-    data: { customerId: subscription.customerId, invoiceId, asOf: formatInstant(asOf), lines: plan.lines, progress: plan.progress },
+    data: {
+      customerId: subscription.customerId,
+      invoiceId,
+      asOf: formatInstant(asOf),
+      lines: plan.lines,
+      progress: plan.progress,
+      pendingLinesBilled: plan.pendingLinesBilled ?? 0,
+      meteredBilled: plan.meteredBilled ?? [],
+      usageThrough: null,
+    },
   };
 }
 

@@ -1,13 +1,24 @@
 import { invoiceDecider, InvoiceEvent, InvoiceState, InvoiceView } from '@accrual/billing';
 import { Projection } from '../projection';
 
+const INVOICE_EVENT_TYPES = new Set<InvoiceEvent['type']>([
+  'InvoiceCreated',
+  'InvoiceIssued',
+  'InvoicePaymentApplied',
+  'InvoiceCredited',
+  'InvoiceVoided',
+  'InvoiceMarkedUncollectible',
+]);
+
 /** Invoices as the contract's query returns them: the domain's own fold, stored whole. */
 export const invoicesProjection: Projection = {
   name: 'invoices',
-  handles: new Set(['InvoiceCreated', 'InvoiceIssued']),
+  handles: INVOICE_EVENT_TYPES,
   async apply(tx, schema, { event, recorded }) {
-    if (event.type !== 'InvoiceCreated' && event.type !== 'InvoiceIssued') return;
-    const current = await tx.query<{ view: InvoiceView }>(`select view from ${schema}.invoices where id = $1`, [event.data.id]);
+    if (!INVOICE_EVENT_TYPES.has(event.type as InvoiceEvent['type'])) return;
+    // Settlement events (payments, credit notes, void, uncollectible) name the invoice `invoiceId`.
+    const invoiceId = 'invoiceId' in event.data ? event.data.invoiceId : (event.data as { id: string }).id;
+    const current = await tx.query<{ view: InvoiceView }>(`select view from ${schema}.invoices where id = $1`, [invoiceId]);
     const before: InvoiceState = current.rows[0]?.view ?? invoiceDecider.initialState();
     const after = invoiceDecider.evolve(before, event as InvoiceEvent);
     if (after.status === 'none') return;

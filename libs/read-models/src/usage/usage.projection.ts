@@ -1,15 +1,20 @@
 import { Projection } from '../projection';
+import { markLateUsage } from './late-usage.queries';
 
+/**
+ * One row per usage event (idempotent by usage id). A new event whose timestamp falls in a
+ * metered period already billed marks that period late, for the next billing run.
+ */
 export const usageProjection: Projection = {
   name: 'usage',
   handles: new Set(['UsageRecorded']),
   async apply(tx, schema, { event, recorded }) {
     if (event.type !== 'UsageRecorded') return;
     const usage = event.data;
-    await tx.query(
+    const inserted = await tx.query<{ usage_id: string }>(
       `insert into ${schema}.usage_events
          (usage_id, customer_id, subscription_id, meter_code, quantity, occurred_at, properties, position)
-       values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (usage_id) do nothing`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (usage_id) do nothing returning usage_id`,
       [
         usage.id,
         usage.customerId,
@@ -21,5 +26,13 @@ export const usageProjection: Projection = {
         recorded.position.toString(),
       ],
     );
+    if (inserted.rows.length === 0) return;
+    await markLateUsage(tx, schema, {
+      customerId: usage.customerId,
+      subscriptionId: usage.subscriptionId,
+      meterCode: usage.meterCode,
+      timestamp: usage.timestamp,
+      position: recorded.position.toString(),
+    });
   },
 };

@@ -13,7 +13,12 @@ import {
 } from '@accrual/billing';
 import { WrongExpectedRevisionError } from '@accrual/event-store';
 import { CommandContext, handleCommand, loadStream, MAX_CONFLICT_RETRIES, Runtime, RUNTIME, toNewEvents } from '@accrual/platform';
-import { InvoiceNumberSequence } from './invoice-number-sequence';
+import { CustomerCreditLedger } from '../../payments/customer-credit/customer-credit-ledger';
+import { forEachBounded } from '../../shared/bounded-concurrency';
+import { ASSIGNMENTS_PER_APPEND_MAX, InvoiceNumberSequence, SequenceHead } from './invoice-number-sequence';
+
+/** Invoices whose numbers are written onto them at once, after one append of many assignments. */
+export const FINISHES_IN_FLIGHT_MAX = 8;
 
 export interface Issued {
   invoice: InvoiceView;
@@ -23,23 +28,26 @@ export interface Issued {
 /**
  * IssueInvoice with gapless numbers. A number is first assigned in the sequence stream (at its
  * expected revision, so concurrent issuers take turns), then written onto the invoice. Before
- * assigning, the issuer finishes the last assignment if its invoice is not issued yet (a crash in
- * between), so no number is ever left without its invoice.
+ * assigning, the issuer finishes the trailing assignments whose invoice is not issued yet (a crash
+ * in between), so no number is ever left without its invoice. `issueMany` assigns up to
+ * ASSIGNMENTS_PER_APPEND_MAX numbers in one append, so a billing run takes one turn through the
+ * sequence per page instead of one per invoice (ADR 0003).
  */
 @Injectable()
 export class InvoiceIssuer {
   constructor(
     @Inject(RUNTIME) private readonly runtime: Runtime,
     private readonly sequence: InvoiceNumberSequence,
+    private readonly credit: CustomerCreditLedger,
   ) {}
 
   async issue(invoiceId: string, issuedAt: Instant, context: CommandContext): Promise<Issued> {
     for (let attempt = 0; ; attempt += 1) {
       const head = await this.sequence.readHead();
-      if (head.last) {
-        const finished = await this.finish(head.last, context);
-        if (head.last.invoiceId === invoiceId) return finished;
-      }
+      const completed = await this.finishTrailing(head, context);
+      const own = completed.get(invoiceId);
+      if (own) return own;
+      if (head.last?.invoiceId === invoiceId) return this.finish(head.last, context);
       const invoice = await loadStream(this.runtime.eventStore, streams.invoice(invoiceId), invoiceDecider);
       if (invoice.state.status === 'none') throw new NotFoundError('invoice', invoiceId);
       // Let the domain refuse an invoice that is not a draft, before a number is spent on it.
@@ -55,8 +63,86 @@ export class InvoiceIssuer {
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES * 4) continue;
         throw error;
       }
-      return this.finish(assignment.data, context);
+      const issued = await this.finish(assignment.data, context);
+      this.sequence.markFinished(assignment.data.sequence);
+      return issued;
     }
+  }
+
+  /**
+   * Issues drafts in the given order with consecutive numbers: one append to the sequence per
+   * ASSIGNMENTS_PER_APPEND_MAX invoices, then the numbers are written onto the invoices side by
+   * side. An invoice that is issued already answers as it is (a concurrent run issued it).
+   */
+  async issueMany(invoiceIds: readonly string[], issuedAt: Instant, context: CommandContext): Promise<Map<string, Issued>> {
+    const issued = new Map<string, Issued>();
+    for (let first = 0; first < invoiceIds.length; first += ASSIGNMENTS_PER_APPEND_MAX) {
+      const chunk = invoiceIds.slice(first, first + ASSIGNMENTS_PER_APPEND_MAX);
+      for (const [invoiceId, result] of await this.issueChunk(chunk, issuedAt, context)) issued.set(invoiceId, result);
+    }
+    return issued;
+  }
+
+  private async issueChunk(invoiceIds: readonly string[], issuedAt: Instant, context: CommandContext): Promise<Map<string, Issued>> {
+    for (let attempt = 0; ; attempt += 1) {
+      const head = await this.sequence.readHead();
+      const issued = await this.finishTrailing(head, context);
+      const drafts = await this.loadDrafts(invoiceIds.filter((invoiceId) => !issued.has(invoiceId)), issuedAt, issued);
+      if (drafts.length === 0) return issued;
+      const assignments = drafts.map((draft, index) => assignNextNumber(head.revision + index, draft, formatInstant(issuedAt)));
+      try {
+        await this.runtime.eventStore.append(
+          streams.invoiceNumbers(),
+          // Ids as `issue` gives them, so either kind of retry recognizes the other's assignment.
+          assignments.flatMap((assignment) =>
+            toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${assignment.data.invoiceId}`),
+          ),
+          { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
+        );
+      } catch (error) {
+        if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES * 4) continue;
+        throw error;
+      }
+      await forEachBounded(assignments, FINISHES_IN_FLIGHT_MAX, async ({ data }) => {
+        issued.set(data.invoiceId, await this.finish(data, context));
+        this.sequence.markFinished(data.sequence);
+      });
+      return issued;
+    }
+  }
+
+  /** The drafts among `invoiceIds`, in order; one issued already goes to `issued` as it is. */
+  private async loadDrafts(invoiceIds: readonly string[], issuedAt: Instant, issued: Map<string, Issued>): Promise<InvoiceView[]> {
+    const drafts: Array<InvoiceView | undefined> = new Array(invoiceIds.length);
+    await forEachBounded([...invoiceIds.entries()], FINISHES_IN_FLIGHT_MAX, async ([index, invoiceId]) => {
+      const invoice = await loadStream(this.runtime.eventStore, streams.invoice(invoiceId), invoiceDecider);
+      if (invoice.state.status === 'none') throw new NotFoundError('invoice', invoiceId);
+      if (invoice.state.status !== 'draft') {
+        issued.set(invoiceId, { invoice: invoice.state, position: invoice.lastPosition });
+        return;
+      }
+      // Let the domain refuse a draft, as `issue` does, before a number is spent on it.
+      issueInvoice({ id: invoiceId, issuedAt, number: 'unassigned', paymentTermsDays: 0 }, invoice.state);
+      drafts[index] = invoice.state;
+    });
+    return drafts.filter((draft): draft is InvoiceView => draft !== undefined);
+  }
+
+  /**
+   * Finishes the trailing assignments whose invoice does not carry its number yet (a crash
+   * between assigning and issuing); answers those, by invoice id. Only the last append's
+   * assignments can be unfinished, and an append carries at most ASSIGNMENTS_PER_APPEND_MAX.
+   */
+  private async finishTrailing(head: SequenceHead, context: CommandContext): Promise<Map<string, Issued>> {
+    const completed = new Map<string, Issued>();
+    await forEachBounded(this.sequence.unfinished(head), FINISHES_IN_FLIGHT_MAX, async (assignment) => {
+      const invoice = await loadStream(this.runtime.eventStore, streams.invoice(assignment.invoiceId), invoiceDecider);
+      if (invoice.state.status === 'none' || invoice.state.number !== assignment.number) {
+        completed.set(assignment.invoiceId, await this.finish(assignment, context));
+      }
+      this.sequence.markFinished(assignment.sequence);
+    });
+    return completed;
   }
 
   /** Writes an assigned number onto its invoice, unless it is there already. */
@@ -68,6 +154,9 @@ export class InvoiceIssuer {
     if (invoice.state.status === 'none') throw new NotFoundError('invoice', assignment.invoiceId);
     const customer = await loadStream(this.runtime.eventStore, streams.customer(invoice.state.customerId), customerDecider);
     const paymentTermsDays = customer.state.status === 'active' ? customer.state.customer.paymentTermsDays : 30;
+    // Customer credit first, on the customer's stream, once per invoice: a crash before the invoice
+    // is issued leaves that application recorded, and finishing the issue uses its amount.
+    const creditApplied = invoice.state.status === 'draft' ? await this.credit.applyAtIssue(invoice.state, context) : undefined;
     const decided = await handleCommand(
       this.runtime.eventStore,
       streams.invoice(assignment.invoiceId),
@@ -76,7 +165,7 @@ export class InvoiceIssuer {
         state.status !== 'none' && state.number === assignment.number
           ? []
           : issueInvoice(
-              { id: assignment.invoiceId, issuedAt: Date.parse(assignment.issuedAt), number: assignment.number, paymentTermsDays },
+              { id: assignment.invoiceId, issuedAt: Date.parse(assignment.issuedAt), number: assignment.number, paymentTermsDays, creditApplied },
               state,
             ),
       context,

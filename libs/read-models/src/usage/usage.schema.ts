@@ -1,0 +1,31 @@
+/**
+ * Late usage (docs/billing.md, "Late usage"). `metered_billings` holds, per subscription, price
+ * and metered period, the aggregate a billing run billed and the log position its usage was
+ * aggregated up to. `late_usage` marks the billed periods that have received usage since: the
+ * next run re-aggregates exactly those, and a marker goes away once a run re-billed its period
+ * with all the usage it had. Both tables only grow with periods billed and late periods found.
+ */
+export function usageDdl(s: string): string {
+  return `
+create table if not exists ${s}.metered_billings (
+  subscription_id text not null,
+  price_id text not null,
+  period_start text not null,
+  period_end text not null,
+  customer_id text not null,
+  meter_code text not null,
+  quantity numeric not null,
+  usage_through numeric(20, 0) not null,
+  primary key (subscription_id, price_id, period_start)
+);
+create index if not exists metered_billings_meter on ${s}.metered_billings (customer_id, meter_code);
+create table if not exists ${s}.late_usage (
+  subscription_id text not null,
+  price_id text not null,
+  period_start text not null,
+  period_end text not null,
+  primary key (subscription_id, price_id, period_start)
+);
+create index if not exists late_usage_due on ${s}.late_usage (period_end);
+`;
+}
