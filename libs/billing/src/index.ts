@@ -25,3 +25,4 @@ export * from './credit-notes/credit-note';
 export * from './billing-runs/billing-plan';
 export * from './billing-runs/consolidate';
 export * from './events';
+export * from './ledger';

@@ -7,3 +7,7 @@ export * from './payments/payments.queries';
 export * from './credit-notes/credit-notes.queries';
 export * from './balances/balances.queries';
 export * from './usage/late-usage.queries';
+export * from './replay';
+export * from './receivables/aging';
+export * from './receivables/receivables.queries';
+export * from './ledger/ledger.queries';

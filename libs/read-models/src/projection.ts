@@ -16,4 +16,10 @@ export interface Projection {
   readonly name: string;
   readonly handles: ReadonlySet<AccrualEvent['type']>;
   apply(tx: SqlExecutor, schema: string, projected: ProjectedEvent): Promise<void>;
+  /**
+   * Optional, for throughput: applies a run of consecutive events of one type at once, with the
+   * same result as `apply` on each in order. The projector uses it only for a type no other
+   * projection handles, so no other read model sees the run in a different order.
+   */
+  applyMany?(tx: SqlExecutor, schema: string, projected: readonly ProjectedEvent[]): Promise<void>;
 }

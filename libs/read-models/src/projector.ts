@@ -7,10 +7,12 @@ import { creditNotesProjection } from './credit-notes/credit-notes.projection';
 import { customersProjection } from './customers/customers.projection';
 import { invoicesProjection } from './invoices/invoices.projection';
 import { paymentsProjection } from './payments/payments.projection';
-import { Projection } from './projection';
+import { ProjectedEvent, Projection } from './projection';
 import { LIVE_SCHEMA, migrateReadModels } from './schema';
 import { subscriptionsProjection } from './subscriptions/subscriptions.projection';
 import { usageProjection } from './usage/usage.projection';
+import { receivablesProjection } from './receivables/receivables.projection';
+import { ledgerProjection } from './ledger/ledger.projection';
 
 export const ALL_PROJECTIONS: readonly Projection[] = [
   customersProjection,
@@ -21,6 +23,8 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   paymentsProjection,
   creditNotesProjection,
   balancesProjection,
+  receivablesProjection,
+  ledgerProjection,
 ];
 
 /** Every read model advances together, under one checkpoint row. */
@@ -83,13 +87,7 @@ export class Projector {
   async applyBatch(events: readonly RecordedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const projections = this.options.projections ?? ALL_PROJECTIONS;
-    const last = events[events.length - 1].position;
-    await this.sql.transaction(async (tx) => {
-      for (const recorded of events) {
-        await applyEvent(tx, this.schema, projections, recorded);
-      }
-      await writeCheckpoint(tx, this.schema, last);
-    });
+    const last = await applyEventBatch(this.sql, this.schema, projections, events);
     this.checkpointValue = last;
     for (const wake of this.waiters) wake();
   }
@@ -114,16 +112,54 @@ export class Projector {
   }
 }
 
-async function applyEvent(
-  tx: SqlExecutor,
+/**
+ * The one code path that writes read models, for the live projector and the auditors' replay
+ * alike: every event of the batch, then the checkpoint, in one transaction (all or nothing).
+ * Returns the batch's last position, the new checkpoint.
+ */
+export async function applyEventBatch(
+  sql: SqlClient,
   schema: string,
   projections: readonly Projection[],
-  recorded: RecordedEvent,
-): Promise<void> {
-  const event = toAccrualEvent(recorded.type, recorded.metadata.schemaVersion, recorded.data);
-  for (const projection of projections) {
-    if (projection.handles.has(event.type)) await projection.apply(tx, schema, { event, recorded });
+  events: readonly RecordedEvent[],
+): Promise<bigint> {
+  const last = events[events.length - 1].position;
+  const projected = events.map((recorded) => ({ event: toAccrualEvent(recorded.type, recorded.metadata.schemaVersion, recorded.data), recorded }));
+  await sql.transaction(async (tx) => {
+    for (const run of runsOfOneType(projected)) {
+      await applyRun(tx, schema, projections, run);
+    }
+    await writeCheckpoint(tx, schema, last);
+  });
+  return last;
+}
+
+/** Splits a batch into maximal runs of consecutive events of the same type, in order. */
+function runsOfOneType(projected: readonly ProjectedEvent[]): ProjectedEvent[][] {
+  const runs: ProjectedEvent[][] = [];
+  for (const one of projected) {
+    const current = runs[runs.length - 1];
+    if (current && current[0].event.type === one.event.type) current.push(one);
+    else runs.push([one]);
   }
+  return runs;
+}
+
+/** A run goes to `applyMany` when exactly one projection handles its type and offers it; else event by event. */
+async function applyRun(tx: SqlExecutor, schema: string, projections: readonly Projection[], run: readonly ProjectedEvent[]): Promise<void> {
+  const handlers = projections.filter((projection) => projection.handles.has(run[0].event.type));
+  if (run.length > 1 && handlers.length === 1 && handlers[0].applyMany) {
+    await handlers[0].applyMany(tx, schema, run);
+    return;
+  }
+  for (const one of run) {
+    for (const projection of handlers) await projection.apply(tx, schema, one);
+  }
+}
+
+/** The event's wall-clock recording instant in ms since the epoch; NaN when unparseable. */
+export function recordedAtMs(recorded: RecordedEvent): number {
+  return Date.parse(recorded.metadata.recordedAt);
 }
 
 export async function readCheckpoint(sql: SqlExecutor, schema: string = LIVE_SCHEMA): Promise<bigint> {
@@ -153,4 +189,26 @@ export async function waitForCheckpoint(sql: SqlExecutor, position: bigint, time
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export interface ProjectionLag {
+  headPosition: bigint;
+  checkpoint: bigint;
+  /** Head position minus checkpoint (positions may have holes: an upper bound on events behind). */
+  events: bigint;
+  /** How long the oldest event not yet applied has waited (now minus its recordedAt); 0 when caught up. */
+  ms: number;
+}
+
+/**
+ * The projector's lag in events and in time. Costs one read of one event, and only when behind.
+ * `checkpoint` is the projector's (in-process) or the checkpoint row's (another process).
+ */
+export async function projectionLag(store: EventStore, checkpoint: bigint, nowMs: number): Promise<ProjectionLag> {
+  const headPosition = await store.headPosition();
+  const events = headPosition > checkpoint ? headPosition - checkpoint : 0n;
+  if (events === 0n) return { headPosition, checkpoint, events, ms: 0 };
+  const [oldest] = await store.readAll({ after: checkpoint === 0n ? undefined : checkpoint, maxCount: 1 });
+  const waited = oldest ? nowMs - recordedAtMs(oldest) : 0;
+  return { headPosition, checkpoint, events, ms: Number.isFinite(waited) ? Math.max(0, waited) : 0 };
 }

@@ -4,6 +4,8 @@ import { balancesDdl } from './balances/balances.schema';
 import { creditNotesDdl } from './credit-notes/credit-notes.schema';
 import { paymentsDdl } from './payments/payments.schema';
 import { usageDdl } from './usage/usage.schema';
+import { receivablesDdl } from './receivables/receivables.schema';
+import { ledgerDdl } from './ledger/ledger.schema';
 
 /** The live read models' schema. A replay for auditors builds the same tables in another one. */
 export const LIVE_SCHEMA = 'read_models';
@@ -87,7 +89,7 @@ create table if not exists ${s}.billing_claims (
   position numeric(20, 0) not null,
   primary key (invoice_id, subscription_id)
 );
-${catalogDdl(s)}${paymentsDdl(s)}${creditNotesDdl(s)}${balancesDdl(s)}${usageDdl(s)}`;
+${catalogDdl(s)}${paymentsDdl(s)}${creditNotesDdl(s)}${balancesDdl(s)}${usageDdl(s)}${receivablesDdl(s)}${ledgerDdl(s)}`;
 }
 
 export async function migrateReadModels(sql: SqlClient, schema: string = LIVE_SCHEMA): Promise<void> {

@@ -23,6 +23,11 @@ export class Metrics {
     help: 'Log head position minus the read models checkpoint',
     registers: [this.registry],
   });
+  readonly projectionLagMs = new Gauge({
+    name: 'accrual_projection_lag_ms',
+    help: 'How long the oldest log event not yet applied to the read models has waited (0 when caught up)',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

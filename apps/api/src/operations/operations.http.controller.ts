@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { Runtime, RUNTIME } from '@accrual/platform';
-import { readCheckpoint } from '@accrual/read-models';
+import { ProjectionLag, projectionLag, readCheckpoint } from '@accrual/read-models';
 import { RequiresAccess } from '../http/access';
 import { Metrics } from './metrics';
 
@@ -15,15 +15,13 @@ export class OperationsHttpController {
   @Get('health')
   @RequiresAccess('public')
   async health(): Promise<unknown> {
-    const head = await this.runtime.eventStore.headPosition();
-    const checkpoint = this.runtime.projector?.checkpoint ?? (await readCheckpoint(this.runtime.sql));
-    this.metrics.projectionLag.set(Number(head - checkpoint));
+    const lag = await this.observeLag();
     return {
       status: 'ok',
       eventStore: this.runtime.eventStore.name,
       database: this.runtime.sql.kind,
-      log: { headPosition: head.toString() },
-      projector: { checkpoint: checkpoint.toString(), lagEvents: (head - checkpoint).toString() },
+      log: { headPosition: lag.headPosition.toString() },
+      projector: { checkpoint: lag.checkpoint.toString(), lagEvents: lag.events.toString(), lagMs: lag.ms },
     };
   }
 
@@ -31,9 +29,16 @@ export class OperationsHttpController {
   @RequiresAccess('public')
   @Header('Content-Type', 'text/plain; version=0.0.4')
   async prometheus(): Promise<string> {
-    const head = await this.runtime.eventStore.headPosition();
-    const checkpoint = this.runtime.projector?.checkpoint ?? (await readCheckpoint(this.runtime.sql));
-    this.metrics.projectionLag.set(Number(head - checkpoint));
+    await this.observeLag();
     return this.metrics.registry.metrics();
+  }
+
+  /** Reads the projector's lag and sets both lag gauges. */
+  private async observeLag(): Promise<ProjectionLag> {
+    const checkpoint = this.runtime.projector?.checkpoint ?? (await readCheckpoint(this.runtime.sql));
+    const lag = await projectionLag(this.runtime.eventStore, checkpoint, this.runtime.clock());
+    this.metrics.projectionLag.set(Number(lag.events));
+    this.metrics.projectionLagMs.set(lag.ms);
+    return lag;
   }
 }

@@ -1,0 +1,2 @@
+export * from './rebuild';
+export * from './digest';
