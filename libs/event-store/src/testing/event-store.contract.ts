@@ -134,12 +134,15 @@ async function readAllOf(
 
 /**
  * Readers may lag (on Postgres, behind any transaction still open anywhere on the server) but
- * never skip: before reading the log back, wait until the head reaches what was appended.
+ * never skip: before reading the log back, wait until a reader sees the event at `position`.
+ * (The head counts committed events at once; visibility to readers may come a moment later.)
  */
 async function caughtUpTo(store: EventStore, position: bigint, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await store.headPosition()) < position) {
-    if (Date.now() > deadline) throw new Error(`head did not reach ${position}`);
+  for (;;) {
+    const [visible] = await store.readAll({ after: position - 1n, maxCount: 1 });
+    if (visible !== undefined && visible.position >= position) return;
+    if (Date.now() > deadline) throw new Error(`readers did not reach ${position}`);
     await sleep(20);
   }
 }
