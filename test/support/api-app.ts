@@ -1,7 +1,11 @@
 import { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AccrualConfig, closeRuntime, createRuntime, parseApiKeys, Runtime } from '@accrual/platform';
 import { createApiApp } from '../../apps/api/src/create-api-app';
+import { openTestPostgres } from './postgres';
 
 /** Keys of every role, for tests: `<role>-key` is the secret, the role is the actor's name. */
 export const TEST_API_KEYS = parseApiKeys(
@@ -92,4 +96,20 @@ async function send(baseUrl: string, method: string, path: string, options: Requ
     parsed = undefined;
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/**
+ * The API on a database of its own of the given kind: a fresh server Postgres database, or
+ * embedded PGlite in a fresh temporary folder. `close()` also drops the database or the folder.
+ */
+export async function startTestApiOn(kind: 'postgres' | 'pglite', name: string, overrides: Partial<AccrualConfig> = {}): Promise<TestApi> {
+  if (kind === 'pglite') {
+    const dataDir = mkdtempSync(join(tmpdir(), `${name.replace(/_/g, '-')}-`));
+    const api = await startTestApi(testConfig({ ...overrides, dataDir }));
+    return { ...api, close: async () => (await api.close(), rmSync(dataDir, { recursive: true, force: true })) };
+  }
+  const { sql, database } = await openTestPostgres(name);
+  await sql.close();
+  const api = await startTestApi(testConfig({ ...overrides, databaseUrl: database.url }));
+  return { ...api, close: async () => (await api.close(), await database.drop()) };
 }

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openTestPostgres, TestDatabase } from '../../../test/support/postgres';
 import { describeWithPostgres } from '../../../test/support/suites';
-import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app';
+import { startTestApiOn, TestApi } from '../../../test/support/api-app';
 
 /**
  * The first commands end to end on real Postgres: customer, meter, prices, subscription, usage,
@@ -12,25 +8,13 @@ import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app
 describeWithPostgres('billing flow through the HTTP API', () => {
   describe.each(['postgres', 'pglite'] as const)('on %s', (kind) => {
   let api: TestApi;
-  let database: TestDatabase | undefined;
-  let dataDir: string | undefined;
 
   beforeAll(async () => {
-    if (kind === 'pglite') {
-      dataDir = mkdtempSync(join(tmpdir(), 'accrual-e2e-'));
-      api = await startTestApi(testConfig({ dataDir }));
-      return;
-    }
-    const opened = await openTestPostgres('accrual_e2e');
-    await opened.sql.close();
-    database = opened.database;
-    api = await startTestApi(testConfig({ databaseUrl: database.url }));
+    api = await startTestApiOn(kind, 'accrual_e2e');
   });
 
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('bills a licensed seat price in advance and a metered price in arrears on one invoice', async () => {

@@ -9,12 +9,8 @@ import {
   readModelDigest,
   rebuildReadModels,
 } from '@accrual/read-models';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openTestPostgres, TestDatabase } from '../../../test/support/postgres';
 import { describeWithPostgres } from '../../../test/support/suites';
-import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app';
+import { startTestApiOn, TestApi } from '../../../test/support/api-app';
 
 /**
  * Replay for auditors and the projector's restart safety, on Postgres and on PGlite: a realistic scenario
@@ -23,8 +19,6 @@ import { startTestApi, testConfig, TestApi } from '../../../test/support/api-app
 describeWithPostgres('replay for auditors', () => {
   describe.each(['postgres', 'pglite'] as const)('on %s', (kind) => {
   let api: TestApi;
-  let database: TestDatabase | undefined;
-  let dataDir: string | undefined;
   let pastInstant: Date;
   let pastDigest: ReadModelDigest;
   let pastCheckpoint: bigint;
@@ -42,15 +36,7 @@ describeWithPostgres('replay for auditors', () => {
   };
 
   beforeAll(async () => {
-    if (kind === 'pglite') {
-      dataDir = mkdtempSync(join(tmpdir(), 'accrual-replay-'));
-      api = await startTestApi(testConfig({ dataDir }));
-    } else {
-      const opened = await openTestPostgres('accrual_replay');
-      await opened.sql.close();
-      database = opened.database;
-      api = await startTestApi(testConfig({ databaseUrl: database.url }));
-    }
+    api = await startTestApiOn(kind, 'accrual_replay');
     await firstQuarter();
     await caughtUp();
     pastDigest = await readModelDigest(api.runtime.sql, LIVE_SCHEMA);
@@ -64,8 +50,6 @@ describeWithPostgres('replay for auditors', () => {
 
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function firstQuarter(): Promise<void> {

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EVENTS_TABLE } from '@accrual/event-store';
 import { deterministicUuid } from '@accrual/platform';
-import { openTestPostgres, TestDatabase } from '../../../../test/support/postgres';
 import { describeWithPostgres } from '../../../../test/support/suites';
-import { startTestApi, testConfig, TestApi, TestResponse } from '../../../../test/support/api-app';
+import { startTestApiOn, TestApi, TestResponse } from '../../../../test/support/api-app';
 
 /**
  * Payments, refunds, credit notes, customer credit, void and uncollectible, end to end on real
@@ -15,25 +11,13 @@ import { startTestApi, testConfig, TestApi, TestResponse } from '../../../../tes
 describeWithPostgres('payments, credit notes and customer credit through the HTTP API', () => {
   describe.each(['postgres', 'pglite'] as const)('on %s', (kind) => {
   let api: TestApi;
-  let database: TestDatabase | undefined;
-  let dataDir: string | undefined;
 
   beforeAll(async () => {
-    if (kind === 'pglite') {
-      dataDir = mkdtempSync(join(tmpdir(), 'accrual-payments-'));
-      api = await startTestApi(testConfig({ dataDir }));
-      return;
-    }
-    const opened = await openTestPostgres('accrual_payments');
-    await opened.sql.close();
-    database = opened.database;
-    api = await startTestApi(testConfig({ databaseUrl: database.url }));
+    api = await startTestApiOn(kind, 'accrual_payments');
   });
 
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) => api.request('POST', path, { body, headers });

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openTestPostgres, TestDatabase } from '../../../../test/support/postgres';
 import { describeWithPostgres } from '../../../../test/support/suites';
-import { startTestApi, testConfig, TestApi, TestResponse } from '../../../../test/support/api-app';
+import { startTestApiOn, TestApi, TestResponse } from '../../../../test/support/api-app';
 
 /**
  * AR aging, DSO and customer usage through the HTTP API, on invoices built with the real
@@ -12,8 +8,6 @@ import { startTestApi, testConfig, TestApi, TestResponse } from '../../../../tes
 describeWithPostgres('receivables reports and customer usage through the HTTP API', () => {
   describe.each(['postgres', 'pglite'] as const)('on %s', (kind) => {
     let api: TestApi;
-    let database: TestDatabase | undefined;
-    let dataDir: string | undefined;
     /** The last write of the example; every GET waits for the read models to reach it. */
     let last: TestResponse;
 
@@ -34,15 +28,7 @@ describeWithPostgres('receivables reports and customer usage through the HTTP AP
       post('/v1/payments', { customerId, invoiceId, amount, currency: 'USD', receivedAt, method: 'bank_transfer' });
 
     beforeAll(async () => {
-      if (kind === 'pglite') {
-        dataDir = mkdtempSync(join(tmpdir(), 'accrual-reports-'));
-        api = await startTestApi(testConfig({ dataDir }));
-      } else {
-        const opened = await openTestPostgres('accrual_reports');
-        await opened.sql.close();
-        database = opened.database;
-        api = await startTestApi(testConfig({ databaseUrl: database.url }));
-      }
+      api = await startTestApiOn(kind, 'accrual_reports');
       // docs/reporting.md, "AR aging": the worked example (net 30 everywhere).
       for (const [id, currency] of [['ar-a', 'USD'], ['ar-b', 'USD'], ['ar-c', 'EUR']]) {
         await post('/v1/customers', { id, name: id, email: `${id}@example.test`, currency, country: 'US' });
@@ -63,8 +49,6 @@ describeWithPostgres('receivables reports and customer usage through the HTTP AP
 
     afterAll(async () => {
       await api?.close();
-      await database?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     const zero = { current: '0.00', d1_30: '0.00', d31_60: '0.00', d61_90: '0.00', d90_plus: '0.00' };
