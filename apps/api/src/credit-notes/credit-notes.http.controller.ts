@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { InvalidInputError, NotFoundError } from '@accrual/billing';
+import { NotFoundError } from '@accrual/billing';
 import { CommandContext, Runtime, RUNTIME } from '@accrual/platform';
 import { findCreditNote, listCreditNotes } from '@accrual/read-models';
 import { RequiresAccess } from '../http/access';
 import { CommandResult, Ctx } from '../http/command-result';
-import { decodeCursor, encodeCursor, parseLimit } from '../shared/pagination';
+import { decodeCursor, listPage, optionalIdParam, parseLimit } from '../shared/pagination';
 import { IssueCreditNoteCommand } from './issue-credit-note/issue-credit-note.command';
 import { IssueCreditNoteRequest } from './issue-credit-note/issue-credit-note.request';
 
@@ -34,16 +34,12 @@ export class CreditNotesHttpController {
   @Get()
   @RequiresAccess('query')
   async list(@Query() query: Record<string, unknown>): Promise<unknown> {
-    const { invoiceId, customerId } = query;
-    for (const [field, value] of [['invoiceId', invoiceId], ['customerId', customerId]] as const) {
-      if (value !== undefined && typeof value !== 'string') throw InvalidInputError.field(field, 'must be one id');
-    }
     const page = await listCreditNotes(this.runtime.sql, {
-      invoiceId: invoiceId as string | undefined,
-      customerId: customerId as string | undefined,
+      invoiceId: optionalIdParam(query, 'invoiceId'),
+      customerId: optionalIdParam(query, 'customerId'),
       limit: parseLimit(query.limit),
       cursor: decodeCursor(query.cursor),
     });
-    return { data: page.rows, nextCursor: page.last ? encodeCursor(page.last) : null };
+    return listPage(page);
   }
 }

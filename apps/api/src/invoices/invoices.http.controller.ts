@@ -5,7 +5,7 @@ import { CommandContext, Runtime, RUNTIME } from '@accrual/platform';
 import { findInvoice, listInvoices } from '@accrual/read-models';
 import { RequiresAccess } from '../http/access';
 import { CommandResult, Ctx } from '../http/command-result';
-import { decodeCursor, encodeCursor, parseLimit } from '../shared/pagination';
+import { decodeCursor, listPage, optionalIdParam, parseLimit } from '../shared/pagination';
 import { CreateInvoiceCommand } from './create-invoice/create-invoice.command';
 import { CreateInvoiceRequest, IssueInvoiceRequest } from './create-invoice/create-invoice.request';
 import { IssueInvoiceCommand } from './issue-invoice/issue-invoice.command';
@@ -62,8 +62,8 @@ export class InvoicesHttpController {
   @Get()
   @RequiresAccess('query')
   async list(@Query() query: Record<string, unknown>): Promise<unknown> {
-    const { customerId, status } = query;
-    if (customerId !== undefined && typeof customerId !== 'string') throw InvalidInputError.field('customerId', 'must be one id');
+    const customerId = optionalIdParam(query, 'customerId');
+    const { status } = query;
     if (status !== undefined && (typeof status !== 'string' || !STATUSES.includes(status))) {
       throw InvalidInputError.field('status', `must be one of ${STATUSES.join(', ')}`);
     }
@@ -73,6 +73,6 @@ export class InvoicesHttpController {
       limit: parseLimit(query.limit),
       cursor: decodeCursor(query.cursor),
     });
-    return { data: page.rows, nextCursor: page.last ? encodeCursor(page.last) : null };
+    return listPage(page);
   }
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { InvalidInputError, NotFoundError } from '@accrual/billing';
+import { NotFoundError } from '@accrual/billing';
 import { CommandContext, Runtime, RUNTIME } from '@accrual/platform';
 import { findPayment, listPayments } from '@accrual/read-models';
 import { RequiresAccess } from '../http/access';
 import { CommandResult, Ctx } from '../http/command-result';
-import { decodeCursor, encodeCursor, parseLimit } from '../shared/pagination';
+import { decodeCursor, listPage, optionalIdParam, parseLimit } from '../shared/pagination';
 import { ReceivePaymentCommand } from './receive-payment/receive-payment.command';
 import { ReceivePaymentRequest } from './receive-payment/receive-payment.request';
 import { RefundPaymentCommand } from './refund-payment/refund-payment.command';
@@ -43,9 +43,7 @@ export class PaymentsHttpController {
   @Get()
   @RequiresAccess('query')
   async list(@Query() query: Record<string, unknown>): Promise<unknown> {
-    const { customerId } = query;
-    if (customerId !== undefined && typeof customerId !== 'string') throw InvalidInputError.field('customerId', 'must be one id');
-    const page = await listPayments(this.runtime.sql, { customerId, limit: parseLimit(query.limit), cursor: decodeCursor(query.cursor) });
-    return { data: page.rows, nextCursor: page.last ? encodeCursor(page.last) : null };
+    const page = await listPayments(this.runtime.sql, { customerId: optionalIdParam(query, 'customerId'), limit: parseLimit(query.limit), cursor: decodeCursor(query.cursor) });
+    return listPage(page);
   }
 }

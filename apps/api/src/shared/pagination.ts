@@ -27,3 +27,15 @@ export function decodeCursor(value: unknown): { position: string; id: string } |
   }
   throw InvalidInputError.field('cursor', 'is not a cursor this API returned');
 }
+
+/** The contract's list answer: `{data, nextCursor}`, the cursor null on the last page. */
+export function listPage<Row>(page: { rows: Row[]; last: { position: string; id: string } | null }): { data: Row[]; nextCursor: string | null } {
+  return { data: page.rows, nextCursor: page.last ? encodeCursor(page.last) : null };
+}
+
+/** An optional id filter from the query string; a repeated parameter arrives as an array and is refused. */
+export function optionalIdParam(query: Record<string, unknown>, field: string): string | undefined {
+  const value = query[field];
+  if (value !== undefined && typeof value !== 'string') throw InvalidInputError.field(field, 'must be one id');
+  return value;
+}
