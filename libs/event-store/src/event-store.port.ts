@@ -38,6 +38,28 @@ export interface RecordedEvent {
   position: bigint;
   data: JsonObject;
   metadata: EventMetadata;
+  /**
+   * Tamper evidence: lowercase hex SHA-256 chained to the previous event of the stream (see
+   * docs/event-store.md). Undefined where the store keeps no chain.
+   */
+  hash?: string;
+}
+
+/** One stream's share of a multi-stream `appendNewMany`. */
+export interface StreamBatch {
+  streamId: string;
+  events: readonly NewEvent[];
+}
+
+/** What `verifyIntegrity` found: the contract's `{ok, checked, firstBadPosition?}` plus a reason. */
+export interface IntegrityReport {
+  ok: boolean;
+  /** Events checked. */
+  checked: bigint;
+  /** The first log position that does not verify (an edited, deleted or moved event, or a broken seal). */
+  firstBadPosition?: bigint;
+  /** Why it failed, for people: e.g. `hash mismatch`, `revision gap`, `seal mismatch`. */
+  reason?: string;
 }
 
 /**
@@ -115,6 +137,15 @@ export interface EventStore {
    */
   appendNew(streamId: string, events: readonly NewEvent[]): Promise<AppendNewResult>;
 
+  /**
+   * `appendNew` over several streams at once (usage for many customers in one request). The
+   * result merges every stream's: ids appended, duplicates, and the largest position appended.
+   */
+  appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult>;
+
+  /** Checks the log's tamper evidence end to end (hash chains and seals). */
+  verifyIntegrity(): Promise<IntegrityReport>;
+
   /** A stream's events, oldest first; a stream that does not exist reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
 
@@ -131,6 +162,19 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
 
   close(): Promise<void>;
+}
+
+/** Merges per-stream `appendNew` results into one (ids in order, the largest position). */
+export function mergeAppendNewResults(results: readonly AppendNewResult[]): AppendNewResult {
+  const merged: AppendNewResult = { appendedIds: [], duplicateIds: [] };
+  for (const result of results) {
+    merged.appendedIds.push(...result.appendedIds);
+    merged.duplicateIds.push(...result.duplicateIds);
+    if (result.position !== undefined && (merged.position === undefined || result.position > merged.position)) {
+      merged.position = result.position;
+    }
+  }
+  return merged;
 }
 
 export const EVENT_STORE = Symbol('EVENT_STORE');

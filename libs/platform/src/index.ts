@@ -3,3 +3,4 @@ export * from './event-ids';
 export * from './command-handling';
 export * from './runtime';
 export * from './idempotency-store';
+export * from './personal-data';

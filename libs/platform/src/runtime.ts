@@ -4,6 +4,7 @@ import { createEventStore } from '@accrual/event-store';
 import { migrateReadModels, Projector } from '@accrual/read-models';
 import { AccrualConfig } from './config';
 import { migrateApiTables } from './idempotency-store';
+import { eventsAsStored, PersonalDataView } from './personal-data';
 
 /**
  * What every app runs on: the database (server Postgres or embedded PGlite), the event store
@@ -17,6 +18,8 @@ export interface Runtime {
   projector: Projector | null;
   /** The wall clock, read only at the edges (HTTP, scheduler); the domain never reads it. */
   clock: () => number;
+  /** Shows stored events to people: personal fields decrypted, or erased (GDPR). */
+  personalData: PersonalDataView;
 }
 
 export const RUNTIME = Symbol('RUNTIME');
@@ -41,7 +44,7 @@ export async function createRuntime(config: AccrualConfig, options: RuntimeOptio
   await migrateReadModels(sql);
   await migrateApiTables(sql);
   const projector = options.withProjector ? new Projector(eventStore, sql) : null;
-  return { config, sql, eventStore, projector, clock: () => Date.now() };
+  return { config, sql, eventStore, projector, clock: () => Date.now(), personalData: eventsAsStored };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

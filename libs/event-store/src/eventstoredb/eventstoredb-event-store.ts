@@ -13,6 +13,9 @@ import { boundedCount, canonicalBatch, planAppendNew, repeatedIds } from '../app
 import { DuplicateEventIdError } from '../errors';
 import {
   AppendNewResult,
+  IntegrityReport,
+  mergeAppendNewResults,
+  StreamBatch,
   AppendOptions,
   AppendResult,
   BatchHandler,
@@ -79,6 +82,17 @@ export class EventStoreDbEventStore implements EventStore {
     if (toAppend.length === 0) return { appendedIds: [], duplicateIds };
     const result = await this.append(streamId, toAppend, { expectedRevision: 'any' });
     return { appendedIds: toAppend.map((event) => event.id), duplicateIds, position: result.position };
+  }
+
+  /** Interim: one `appendNew` per stream, in turn (not atomic across streams). */
+  async appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult> {
+    const results: AppendNewResult[] = [];
+    for (const batch of batches) results.push(await this.appendNew(batch.streamId, batch.events));
+    return mergeAppendNewResults(results);
+  }
+
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    throw new Error(`event store ${this.name}: verifyIntegrity is not implemented yet`);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

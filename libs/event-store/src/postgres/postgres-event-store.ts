@@ -11,6 +11,9 @@ import {
 import { DuplicateEventIdError } from '../errors';
 import {
   AppendNewResult,
+  IntegrityReport,
+  mergeAppendNewResults,
+  StreamBatch,
   AppendOptions,
   AppendResult,
   BatchHandler,
@@ -189,6 +192,17 @@ export class PostgresEventStore implements EventStore {
     );
     if (row.written) this.announceCommitted();
     return appendNewOutcome(batch, row);
+  }
+
+  /** Interim: one `appendNew` per stream, in turn (not atomic across streams). */
+  async appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult> {
+    const results: AppendNewResult[] = [];
+    for (const batch of batches) results.push(await this.appendNew(batch.streamId, batch.events));
+    return mergeAppendNewResults(results);
+  }
+
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    throw new Error(`event store ${this.name}: verifyIntegrity is not implemented yet`);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

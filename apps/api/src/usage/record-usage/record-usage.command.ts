@@ -55,14 +55,38 @@ export function usageEventId(usageId: string): string {
 
 @CommandHandler(RecordUsageCommand)
 export class RecordUsageHandler implements ICommandHandler<RecordUsageCommand, CommandResult> {
+  private readonly recorder: UsageRecorder;
+
+  constructor(@Inject(RUNTIME) runtime: Runtime) {
+    this.recorder = new UsageRecorder(runtime);
+  }
+
+  async execute({ events, single, context }: RecordUsageCommand): Promise<CommandResult> {
+    const { outcome, position } = await this.recorder.record(events, single, context);
+    const body: Partial<UsageOutcome> = { accepted: outcome.accepted, duplicates: outcome.duplicates };
+    if (!single) body.rejected = outcome.rejected;
+    return new CommandResult(202, body, position);
+  }
+}
+
+/**
+ * RecordUsage without Nest: the HTTP handler above and the Kafka ingest path (`accrual.usage-ingest.v1`)
+ * both record through it, so both apply the same rules.
+ */
+export class UsageRecorder {
   /** Facts that never become false once true: a meter, customer or subscription that exists. */
   private readonly knownMeters = new Set<string>();
   private readonly knownCustomers = new Set<string>();
   private readonly subscriptionCustomers = new Map<string, string>();
 
-  constructor(@Inject(RUNTIME) private readonly runtime: Runtime) {}
+  constructor(private readonly runtime: Runtime) {}
 
-  async execute({ events, single, context }: RecordUsageCommand): Promise<CommandResult> {
+  /**
+   * Records `events`; with `single`, a refused event throws its `DomainError`, otherwise it is
+   * listed in `rejected`. `position` is the log position of the last event appended, or the head
+   * when nothing was appended.
+   */
+  async record(events: unknown[], single: boolean, context: CommandContext): Promise<{ outcome: UsageOutcome; position: bigint }> {
     if (events.length > MAX_USAGE_BATCH) {
       throw InvalidInputError.field('events', `a batch holds at most ${MAX_USAGE_BATCH} events`);
     }
@@ -99,9 +123,10 @@ export class RecordUsageHandler implements ICommandHandler<RecordUsageCommand, C
       duplicates += result.duplicateIds.length;
       if (result.position !== undefined && (position === null || result.position > position)) position = result.position;
     });
-    const body: Partial<UsageOutcome> = { accepted, duplicates };
-    if (!single) body.rejected = rejected;
-    return new CommandResult(202, body, position ?? (await this.runtime.eventStore.headPosition()));
+    return {
+      outcome: { accepted, duplicates, rejected },
+      position: position ?? (await this.runtime.eventStore.headPosition()),
+    };
   }
 
   private async customerOf(input: UsageInput): Promise<string> {
