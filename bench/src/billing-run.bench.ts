@@ -59,7 +59,7 @@ function setUpStreams(subscriptions: number, context: CommandContext): Array<{ s
     const customerId = `cus_${customer.toString().padStart(6, '0')}`;
     writes.push({
       streamId: streams.customer(customerId),
-      events: createCustomer({ id: customerId, name: `Customer ${customer}`, email: `c${customer}@example.com`, currency: 'USD', country: 'US' }, { status: 'none' }),
+      events: createCustomer({ id: customerId, personal: { clear: { name: `Customer ${customer}`, email: `c${customer}@example.com`, address: null } }, currency: 'USD', country: 'US' }, { status: 'none' }),
     });
     for (let index = 0; index < count; index += 1) {
       const id = `sub_${customerId}_${index}`;

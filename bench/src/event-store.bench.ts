@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PgSqlClient } from '@accrual/database';
-import { EVENTS_TABLE, NewEvent, PostgresEventStore } from '@accrual/event-store';
+import { EVENTS_TABLE, NewEvent, PostgresEventStore, StreamBatch } from '@accrual/event-store';
 import { Figures, Goal } from './results';
 
 export const EVENT_STORE_GOALS: Goal[] = [
@@ -14,7 +14,12 @@ export interface EventStoreBenchOptions {
   events: number;
   writers: number;
   batchSize: number;
+  /** Events for the `appendNewMany` figure: calls of 1,000 events spread over 1,000 streams. */
+  appendNewManyEvents: number;
 }
+
+const MANY_EVENTS_PER_CALL = 1_000;
+const MANY_STREAMS = 1_000;
 
 /** An event shaped like the ledger's: a usage fact with its metadata. */
 function sampleEvent(index: number): NewEvent {
@@ -50,7 +55,7 @@ async function measureCopy(sql: PgSqlClient, rows: number): Promise<number> {
     const count = Math.min(chunk, rows - offset);
     await sql.withConnection(async (client) => {
       const sink = client.query(
-        copyFrom(`copy bench_copy_scratch (global_position, transaction_id, stream_id, stream_revision, event_id, type, data, metadata) from stdin`),
+        copyFrom(`copy bench_copy_scratch (global_position, transaction_id, stream_id, stream_revision, event_id, type, data, metadata, hash) from stdin`),
       );
       await pipeline(Readable.from(copyLines(offset, count)), sink);
     });
@@ -67,7 +72,9 @@ function* copyLines(offset: number, count: number): Generator<string> {
   for (let index = offset; index < offset + count; index += 1) {
     const event = sampleEvent(index);
     const stream = `usage-bench-${Math.floor(index / 1000)}`;
-    const columns = [index + 1, 1000 + Math.floor(index / 100), stream, index % 1000, event.id, event.type, escape(event.data), escape(event.metadata)];
+    // The log's rows carry a 32-byte hash (tamper evidence); COPY writes one too, as bytea hex.
+    const hash = `\\\\x${randomBytes(32).toString('hex')}`;
+    const columns = [index + 1, 1000 + Math.floor(index / 100), stream, index % 1000, event.id, event.type, escape(event.data), escape(event.metadata), hash];
     lines.push(columns.join('\t'));
     if (lines.length === 1000) {
       yield `${lines.join('\n')}\n`;
@@ -96,13 +103,41 @@ async function measureAppends(sql: PgSqlClient, options: EventStoreBenchOptions)
   return (perWriter * options.writers * options.batchSize) / seconds;
 }
 
+/**
+ * `appendNewMany` as usage ingestion uses it: each call 1,000 events over 1,000 customer streams
+ * (a call touches about 630 of them), `writers` calls in flight over the same streams.
+ */
+async function measureAppendNewMany(sql: PgSqlClient, options: EventStoreBenchOptions): Promise<number> {
+  const store = await PostgresEventStore.open(sql);
+  const calls = Math.ceil(options.appendNewManyEvents / MANY_EVENTS_PER_CALL);
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: options.writers }, async () => {
+      for (let call = next++; call < calls; call = next++) {
+        const byStream = new Map<string, NewEvent[]>();
+        for (let index = call * MANY_EVENTS_PER_CALL; index < (call + 1) * MANY_EVENTS_PER_CALL; index++) {
+          const streamId = `usage-many-${(index * 7919) % MANY_STREAMS}`;
+          byStream.set(streamId, [...(byStream.get(streamId) ?? []), sampleEvent(index)]);
+        }
+        const batches: StreamBatch[] = [...byStream].map(([streamId, events]) => ({ streamId, events }));
+        await store.appendNewMany(batches);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return (calls * MANY_EVENTS_PER_CALL) / seconds;
+}
+
 export async function benchEventStore(sql: PgSqlClient, options: EventStoreBenchOptions): Promise<Figures> {
   await PostgresEventStore.open(sql);
   const copy = await measureCopy(sql, options.events);
   const append = await measureAppends(sql, options);
+  const appendNewMany = await measureAppendNewMany(sql, options);
   return {
     copy_rows_per_s: Math.round(copy),
     append_events_per_s: Math.round(append),
     append_to_copy_ratio: Number((append / copy).toFixed(3)),
+    append_new_many_events_per_s: Math.round(appendNewMany),
   };
 }

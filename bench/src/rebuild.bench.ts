@@ -39,7 +39,7 @@ function catalogAndCustomers(customers: number, context: CommandContext): Array<
     const customerId = customerIdOf(customer);
     writes.push({
       streamId: streams.customer(customerId),
-      events: createCustomer({ id: customerId, name: `Customer ${customer}`, email: `c${customer}@example.com`, currency: 'USD', country: 'US' }, { status: 'none' }),
+      events: createCustomer({ id: customerId, personal: { clear: { name: `Customer ${customer}`, email: `c${customer}@example.com`, address: null } }, currency: 'USD', country: 'US' }, { status: 'none' }),
     });
     const id = `sub_${customerId}`;
     const command = { id, customerId, startDate: START_DATE, items: [{ priceId: PRICE_ID, quantity: '1' }] };

@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccrualConfig, closeRuntime, createRuntime, parseApiKeys, Runtime } from '@accrual/platform';
-import { createApiApp } from '../../apps/api/src/create-api-app';
+import { ApiAppOptions, createApiApp } from '../../apps/api/src/create-api-app';
 import { openTestPostgres } from './postgres';
 
 /** Keys of every role, for tests: `<role>-key` is the secret, the role is the actor's name. */
@@ -48,6 +48,8 @@ export function testConfig(overrides: Partial<AccrualConfig> = {}): AccrualConfi
     scheduler: false,
     bodyLimitBytes: 1_048_576,
     kafkaTopicPartitions: 3,
+    rateLimit: null,
+    logLevel: 'silent',
     ...overrides,
   };
 }
@@ -56,10 +58,10 @@ export function testConfig(overrides: Partial<AccrualConfig> = {}): AccrualConfi
  * The real API on a real database, with the projector in-process, listening on a free port.
  * `databaseUrl` undefined with `dataDir` set runs it on embedded PGlite.
  */
-export async function startTestApi(config: AccrualConfig): Promise<TestApi> {
+export async function startTestApi(config: AccrualConfig, appOptions: ApiAppOptions = {}): Promise<TestApi> {
   const runtime = await createRuntime(config, { withProjector: true, applicationName: 'accrual-test' });
   await runtime.projector?.start();
-  const app = await createApiApp(runtime, { logger: ['error'] });
+  const app = await createApiApp(runtime, { logger: ['error'], ...appOptions });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -102,14 +104,19 @@ async function send(baseUrl: string, method: string, path: string, options: Requ
  * The API on a database of its own of the given kind: a fresh server Postgres database, or
  * embedded PGlite in a fresh temporary folder. `close()` also drops the database or the folder.
  */
-export async function startTestApiOn(kind: 'postgres' | 'pglite', name: string, overrides: Partial<AccrualConfig> = {}): Promise<TestApi> {
+export async function startTestApiOn(
+  kind: 'postgres' | 'pglite',
+  name: string,
+  overrides: Partial<AccrualConfig> = {},
+  appOptions: ApiAppOptions = {},
+): Promise<TestApi> {
   if (kind === 'pglite') {
     const dataDir = mkdtempSync(join(tmpdir(), `${name.replace(/_/g, '-')}-`));
-    const api = await startTestApi(testConfig({ ...overrides, dataDir }));
+    const api = await startTestApi(testConfig({ ...overrides, dataDir }), appOptions);
     return { ...api, close: async () => (await api.close(), rmSync(dataDir, { recursive: true, force: true })) };
   }
   const { sql, database } = await openTestPostgres(name);
   await sql.close();
-  const api = await startTestApi(testConfig({ ...overrides, databaseUrl: database.url }));
+  const api = await startTestApi(testConfig({ ...overrides, databaseUrl: database.url }), appOptions);
   return { ...api, close: async () => (await api.close(), await database.drop()) };
 }

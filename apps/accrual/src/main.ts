@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { closeRuntime, createRuntime, loadConfig } from '@accrual/platform';
+import { sealIntervalMsFrom, startPeriodicSeals } from '@accrual/event-store';
 import { createApiApp } from '../../api/src/create-api-app';
 import { BillingRunService } from '../../api/src/billing-runs/run-billing/billing-run.service';
 import { KafkaRelay } from '../../relay/src';
+import { UsageRecorder } from '../../api/src/usage/record-usage/record-usage.command';
+import { loadIngestSettings, UsageIngest } from '../../usage-ingest/src';
 import { BillingScheduler } from './scheduler';
 
 /**
@@ -13,6 +16,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await createRuntime(config, { withProjector: true, applicationName: 'accrual' });
   await runtime.projector?.start();
+  // Seals bind every stream's head to a log position (tamper evidence, docs/event-store.md).
+  const seals = startPeriodicSeals(runtime.eventStore, sealIntervalMsFrom(process.env));
   const relay = config.kafkaBrokers.length > 0
     ? new KafkaRelay({
         eventStore: runtime.eventStore,
@@ -23,15 +28,28 @@ async function main(): Promise<void> {
       })
     : null;
   await relay?.start();
+  const ingestSettings = loadIngestSettings();
+  const ingest = config.kafkaBrokers.length > 0 && ingestSettings.enabled
+    ? new UsageIngest({
+        recorder: new UsageRecorder(runtime),
+        brokers: config.kafkaBrokers,
+        actor: ingestSettings.actor,
+        groupId: ingestSettings.groupId,
+        partitions: config.kafkaTopicPartitions,
+      })
+    : null;
+  ingest?.startInBackground();
   const app = await createApiApp(runtime);
   await app.listen(config.port);
   const scheduler = config.scheduler ? new BillingScheduler(app.get(BillingRunService), runtime.clock) : null;
   scheduler?.start();
-  announce(config.port, config, relay !== null);
+  announce(config.port, config, relay !== null, ingest !== null);
   const stop = async () => {
     scheduler?.stop();
     await app.close();
+    await ingest?.stop();
     await relay?.stop();
+    await seals.stop();
     await closeRuntime(runtime);
     process.exit(0);
   };
@@ -39,12 +57,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-function announce(port: number, config: ReturnType<typeof loadConfig>, relaying: boolean): void {
+function announce(port: number, config: ReturnType<typeof loadConfig>, relaying: boolean, ingesting: boolean): void {
   const lines = [
     `Accrual is listening on http://localhost:${port}`,
     `  database:    ${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
     `  event store: ${config.eventStore}`,
     `  kafka relay: ${relaying ? config.kafkaBrokers.join(',') : 'off (KAFKA_BROKERS unset)'}`,
+    `  kafka usage ingest: ${ingesting ? 'accrual.usage-ingest.v1' : 'off (KAFKA_BROKERS unset or ACCRUAL_KAFKA_INGEST=off)'}`,
     `  scheduler:   ${config.scheduler ? 'on' : 'off'}`,
   ];
   if (config.apiKeyGenerated) {

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { Runtime, RUNTIME } from '@accrual/platform';
+import { AuditHttpController } from './audit/audit.http.controller';
 import { BillingRunsHttpController } from './billing-runs/billing-runs.http.controller';
 import { BillingRunService } from './billing-runs/run-billing/billing-run.service';
 import { RunBillingHandler } from './billing-runs/run-billing/run-billing.command';
@@ -13,11 +14,13 @@ import { DefineMeterHandler } from './catalog/define-meter/define-meter.command'
 import { CreditNotesHttpController } from './credit-notes/credit-notes.http.controller';
 import { IssueCreditNoteHandler } from './credit-notes/issue-credit-note/issue-credit-note.command';
 import { CreateCustomerHandler } from './customers/create-customer/create-customer.command';
+import { EraseCustomerHandler } from './customers/erase-customer/erase-customer.command';
 import { CustomersHttpController } from './customers/customers.http.controller';
 import { CustomerUsageHttpController } from './customers/customer-usage/customer-usage.http.controller';
 import { ReportsHttpController } from './reports/reports.http.controller';
 import { LedgerReportsHttpController } from './reports/ledger-reports.http.controller';
 import { AuthGuard } from './http/auth.guard';
+import { CardDataGuard } from './http/card-data.guard';
 import { CommandResponseInterceptor } from './http/command-response.interceptor';
 import { ProblemFilter } from './http/problem.filter';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
@@ -30,7 +33,6 @@ import { IssueInvoiceHandler } from './invoices/issue-invoice/issue-invoice.comm
 import { MarkUncollectibleHandler } from './invoices/mark-uncollectible/mark-uncollectible.command';
 import { VoidInvoiceHandler } from './invoices/void-invoice/void-invoice.command';
 import { Metrics } from './operations/metrics';
-import { MetricsInterceptor } from './operations/metrics.interceptor';
 import { OperationsHttpController } from './operations/operations.http.controller';
 import { CustomerCreditLedger } from './payments/customer-credit/customer-credit-ledger';
 import { PaymentsHttpController } from './payments/payments.http.controller';
@@ -59,10 +61,12 @@ export const controllers = [
   InvoicesHttpController,
   PaymentsHttpController,
   CreditNotesHttpController,
+  AuditHttpController,
 ];
 
 export const commandHandlers = [
   CreateCustomerHandler,
+  EraseCustomerHandler,
   DefineMeterHandler,
   CreatePriceHandler,
   CreateCouponHandler,
@@ -98,9 +102,10 @@ export class ApiModule {
         ...commandHandlers,
         ...services,
         { provide: APP_GUARD, useClass: AuthGuard },
+        // After authentication (401/403 first), before anything stores the body.
+        { provide: APP_GUARD, useClass: CardDataGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: CommandResponseInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],

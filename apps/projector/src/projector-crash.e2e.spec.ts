@@ -103,7 +103,7 @@ async function appendCustomers(store: EventStore, count: number): Promise<void> 
     Array.from({ length: 4 }, async () => {
       for (let index = next++; index < count; index = next++) {
         const id = `cus_${index}`;
-        const events = createCustomer({ id, name: id, email: `${id}@example.test`, currency: 'USD', country: 'US' }, { status: 'none' });
+        const events = createCustomer({ id, personal: { clear: { name: id, email: `${id}@example.test`, address: null } }, currency: 'USD', country: 'US' }, { status: 'none' });
         await store.append(streams.customer(id), toNewEvents(events, context), { expectedRevision: 'no_stream' });
       }
     }),

@@ -281,7 +281,8 @@ describeWithKafka('KafkaRelay (real Kafka)', () => {
 
 /**
  * Three customers and the catalog: a meter and a price, subscriptions, usage, a draft invoice
- * numbered and issued, interleaved across customers as a day of billing would be.
+ * numbered and issued, a payment and a credit note (every contract topic), interleaved across
+ * customers as a day of billing would be.
  */
 function billingScenario(run: string): { script: ScriptedEvent[]; keys: Set<string> } {
   const [ada, bob, cyd] = ['ada', 'bob', 'cyd'].map((name) => `cus_${name}_${run}`);
@@ -356,7 +357,21 @@ function billingScenario(run: string): { script: ScriptedEvent[]; keys: Set<stri
     },
     invoice(ada, 'InvoiceIssued', { invoiceId: `inv_${ada}`, number: 'INV-000001', issuedAt: '2026-02-01T00:00:00Z', dueDate: '2026-03-03' }),
     invoice(cyd, 'InvoiceCreated', { id: `inv_${cyd}`, currency: 'USD', lines: [{ description: 'Setup', quantity: '1', unitAmount: '10.00', amount: '10.00' }], subtotal: '10.00', total: '10.00' }),
+    {
+      streamId: `payment-pay_${ada}`,
+      type: 'PaymentReceived',
+      data: { id: `pay_${ada}`, customerId: ada, amount: '49.00', currency: 'USD', receivedAt: '2026-02-10T09:00:00Z', method: 'bank_transfer', reference: 'INV-000001', invoiceId: `inv_${ada}`, allocations: [{ invoiceId: `inv_${ada}`, amount: '49.00' }], creditAmount: '0.00' },
+      topic: CONTRACT_TOPICS.payments,
+      key: ada,
+    },
     usage(ada, 3),
+    {
+      streamId: `credit-note-cn_${ada}`,
+      type: 'CreditNoteIssued',
+      data: { id: `cn_${ada}`, invoiceId: `inv_${ada}`, customerId: ada, currency: 'USD', amount: '5.00', amountApplied: '0.00', creditAmount: '5.00', reason: 'goodwill', issuedAt: '2026-02-11T00:00:00Z' },
+      topic: CONTRACT_TOPICS.invoices,
+      key: ada,
+    },
   ];
   return { script, keys: new Set([ada, bob, cyd, `meter-${meter}`, `price-${price}`]) };
 }

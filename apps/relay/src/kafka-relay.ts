@@ -20,9 +20,14 @@ export interface KafkaRelayOptions {
   replicationFactor?: number;
   /** CloudEvents `source`. Default `urn:accrual:ledger`. */
   source?: string;
+  /**
+   * Put before every contract topic's name. Default none: the contract's names. Only for
+   * benchmarks and tests on a broker that real consumers share.
+   */
+  topicPrefix?: string;
   /** Row of `relay.checkpoints`; distinct names let relays to different clusters share a database. Default `kafka`. */
   checkpointName?: string;
-  /** Events read from the log at once. Default 500. */
+  /** Events read from the log at once (sent in chunks of `maxRequestBytes`). Default 2,000. */
   maxBatchSize?: number;
   /** Bytes of messages in one produce request, under the broker's `message.max.bytes`. Default 512 KiB. */
   maxRequestBytes?: number;
@@ -62,7 +67,7 @@ export class KafkaRelay {
   private readonly checkpoints: RelayCheckpoints;
   private readonly log: RelayLog;
   private readonly settings: Required<
-    Pick<KafkaRelayOptions, 'partitions' | 'replicationFactor' | 'source' | 'maxBatchSize' | 'maxRequestBytes' | 'retryBackoffMs'>
+    Pick<KafkaRelayOptions, 'partitions' | 'replicationFactor' | 'source' | 'topicPrefix' | 'maxBatchSize' | 'maxRequestBytes' | 'retryBackoffMs'>
   >;
   private checkpointPosition = 0n;
   private currentStatus: RelayStatus = 'stopped';
@@ -71,6 +76,11 @@ export class KafkaRelay {
   private topicsEnsured = false;
   private producer: Producer | undefined;
   private subscription: Subscription | undefined;
+  /** The chunks handed to the producer, in log order; settles when the last is checkpointed. */
+  private sending: Promise<void> = Promise.resolve();
+  private sendingFailure: Error | undefined;
+  /** Events handed to the sender and not yet checkpointed. */
+  private sendingEvents = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
   /** Called once by `stop()`: they end what the relay is waiting on (a send, a backoff). */
@@ -82,7 +92,8 @@ export class KafkaRelay {
       partitions: positiveInteger('partitions', options.partitions ?? 6),
       replicationFactor: positiveInteger('replicationFactor', options.replicationFactor ?? 1),
       source: options.source ?? DEFAULT_CLOUD_EVENT_SOURCE,
-      maxBatchSize: positiveInteger('maxBatchSize', options.maxBatchSize ?? 500),
+      topicPrefix: options.topicPrefix ?? '',
+      maxBatchSize: positiveInteger('maxBatchSize', options.maxBatchSize ?? 2000),
       maxRequestBytes: positiveInteger('maxRequestBytes', options.maxRequestBytes ?? 512 * 1024),
       retryBackoffMs: options.retryBackoffMs ?? { initialMs: 250, maxMs: 30_000 },
     };
@@ -221,7 +232,9 @@ export class KafkaRelay {
     await this.untilStopped(admin.connect());
     try {
       const existing = new Set(await this.untilStopped(admin.listTopics()));
-      const missing = Object.values(CONTRACT_TOPICS).filter((topic) => !existing.has(topic));
+      const missing = Object.values(CONTRACT_TOPICS)
+        .map((topic) => `${this.settings.topicPrefix}${topic}`)
+        .filter((topic) => !existing.has(topic));
       if (missing.length === 0) return;
       const { partitions, replicationFactor } = this.settings;
       // Returns false (no throw) for topics another process created meanwhile.
@@ -240,28 +253,60 @@ export class KafkaRelay {
 
   /** Runs one subscription from the checkpoint until it fails (thrown) or the relay stops. */
   private async publishFromCheckpoint(): Promise<void> {
+    this.sending = Promise.resolve();
+    this.sendingFailure = undefined;
+    this.sendingEvents = 0;
     const subscription = this.options.eventStore.subscribeToAll(
       { after: this.checkpointPosition, maxBatchSize: this.settings.maxBatchSize },
       (events) => this.publishBatch(events),
     );
     this.subscription = subscription;
+    let ended: unknown;
     try {
       // stop() may have looked for a subscription just before this one existed.
       if (this.stopping) await subscription.stop();
       await subscription.done;
-      // Ended without stop() (the store closed under it): a failure, retried after a backoff
-      // rather than resubscribed in a tight loop.
-      if (!this.stopping) throw new Error('the log subscription ended by itself');
+    } catch (error) {
+      ended = error;
     } finally {
+      // What was handed to the sender finishes (or fails) before anything starts again from
+      // the checkpoint: two senders must never run at once.
+      await this.sending.catch(() => undefined);
       this.subscription = undefined;
+    }
+    if (this.sendingFailure !== undefined) throw this.sendingFailure;
+    if (ended !== undefined) throw ended;
+    // Ended without stop() (the store closed under it): a failure, retried after a backoff
+    // rather than resubscribed in a tight loop.
+    if (!this.stopping) throw new Error('the log subscription ended by itself');
+  }
+
+  /**
+   * Hands a batch's chunks to the sender and returns, so that the next batch is read from the
+   * log while this one is on its way: the chunks are sent one after another (an idempotent
+   * kafkajs producer takes one request at a time), each checkpointed once acknowledged. A
+   * failed chunk fails every chunk after it unsent, so the checkpoint never passes an event
+   * the broker does not have. At most one batch waits behind the one being sent.
+   */
+  private async publishBatch(events: RecordedEvent[]): Promise<void> {
+    if (this.sendingFailure !== undefined) throw this.sendingFailure;
+    if (this.sendingEvents > 0) await this.sending;
+    const messages = events.map((event) => toRelayMessage(event, this.settings.source));
+    for (const chunk of chunkByBytes(messages, this.settings.maxRequestBytes)) {
+      this.sendingEvents += chunk.length;
+      this.sending = this.sending.then(async () => {
+        await this.publishChunk(chunk);
+        this.sendingEvents -= chunk.length;
+      });
+      this.sending.catch((error: unknown) => this.stopSubscriptionAfter(error));
     }
   }
 
-  private async publishBatch(events: RecordedEvent[]): Promise<void> {
-    const messages = events.map((event) => toRelayMessage(event, this.settings.source));
-    for (const chunk of chunkByBytes(messages, this.settings.maxRequestBytes)) {
-      await this.publishChunk(chunk);
-    }
+  /** The first failure of the sender ends the subscription, which may be idle, caught up. */
+  private stopSubscriptionAfter(error: unknown): void {
+    if (this.sendingFailure !== undefined) return;
+    this.sendingFailure = error instanceof Error ? error : new Error(String(error));
+    void this.subscription?.stop();
   }
 
   /** Send, wait for the acknowledgement of every replica, then (only then) checkpoint. */
@@ -270,7 +315,7 @@ export class KafkaRelay {
     if (this.stopping || producer === undefined) throw new RelayStopping('stopping');
     await this.untilStopped(
       producer.sendBatch({
-        topicMessages: topicMessagesOf(chunk),
+        topicMessages: topicMessagesOf(chunk, this.settings.topicPrefix),
         acks: -1,
         timeout: ACK_TIMEOUT_MS,
         compression: CompressionTypes.None,

@@ -63,13 +63,14 @@ export function chunkByBytes(messages: readonly RelayMessage[], maxBytes: number
 /**
  * Groups a chunk by topic for one `sendBatch`, keeping log order inside each topic: kafkajs
  * sends a partition's messages in the order given, so one key's events keep their log order.
+ * `topicPrefix` goes before each topic's name (KafkaRelayOptions.topicPrefix).
  */
-export function topicMessagesOf(chunk: readonly RelayMessage[]): TopicMessages[] {
+export function topicMessagesOf(chunk: readonly RelayMessage[], topicPrefix = ''): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
   for (const { topic, key, value, headers } of chunk) {
     let entry = byTopic.get(topic);
     if (entry === undefined) {
-      entry = { topic, messages: [] };
+      entry = { topic: `${topicPrefix}${topic}`, messages: [] };
       byTopic.set(topic, entry);
     }
     entry.messages.push({ key, value, headers });

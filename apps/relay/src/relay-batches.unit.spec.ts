@@ -40,6 +40,11 @@ describe('topicMessagesOf', () => {
     expect(invoices).toEqual(['3', '5', '6', '7']);
     expect(grouped[2].messages.map((message) => message.key)).toEqual(['a', 'a', 'a', 'b']);
   });
+
+  it('puts a prefix before every topic name when given one', () => {
+    const grouped = topicMessagesOf(log.map((event) => toRelayMessage(event, 'urn:x')), 'bench-1.');
+    expect(grouped.map((entry) => entry.topic)).toEqual(['bench-1.accrual.catalog.v1', 'bench-1.accrual.customers.v1', 'bench-1.accrual.invoices.v1']);
+  });
 });
 
 describe('chunkByBytes', () => {

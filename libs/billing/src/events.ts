@@ -28,7 +28,9 @@ export type AccrualEventType = AccrualEvent['type'];
 
 /** The schema version each event type is written at today (kept in the event's metadata). */
 export const CURRENT_SCHEMA_VERSION: Record<AccrualEventType, number> = {
-  CustomerCreated: 1,
+  // 2: `personal` (name, email, address sealed with the customer's key, GDPR) replaces `name`, `email`.
+  CustomerCreated: 2,
+  CustomerErased: 1,
   MeterDefined: 1,
   PriceCreated: 1,
   CouponCreated: 1,
@@ -65,6 +67,8 @@ export const CURRENT_SCHEMA_VERSION: Record<AccrualEventType, number> = {
  */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 export const UPCASTERS: Readonly<Record<string, Upcaster>> = {
+  // Customers created before encryption kept name and email in the clear (and had no address).
+  'CustomerCreated@1': ({ name, email, ...data }) => ({ ...data, personal: { clear: { name, email, address: null } } }),
   // Invoices created before tax rates existed were priced without tax.
   'InvoiceCreated@1': (data) => ({ ...data, taxRate: null }),
   // Billing runs before proration and late usage billed no pending lines and kept no aggregates.

@@ -10,6 +10,7 @@ describe('events', () => {
         'CustomerCreditApplied',
         'CustomerCreditGranted',
         'CustomerCreditRevoked',
+        'CustomerErased',
         'InvoiceCreated',
         'InvoiceCredited',
         'InvoiceIssued',
@@ -35,10 +36,20 @@ describe('events', () => {
   });
 
   it('with no upcasters, a stored event reads back as it was written', () => {
-    const data = { id: 'cus_1', name: 'Ada' };
-    expect(toAccrualEvent('CustomerCreated', 1, data)).toEqual({ type: 'CustomerCreated', data });
-    expect(toAccrualEvent('CustomerCreated', undefined, data)).toEqual({ type: 'CustomerCreated', data });
-    expect(upcast('CustomerCreated', 1, data)).toBe(data);
+    const data = { code: 'api_calls', name: 'API calls' };
+    expect(toAccrualEvent('MeterDefined', 1, data)).toEqual({ type: 'MeterDefined', data });
+    expect(toAccrualEvent('MeterDefined', undefined, data)).toEqual({ type: 'MeterDefined', data });
+    expect(upcast('MeterDefined', 1, data)).toBe(data);
+  });
+
+  it('a CustomerCreated of schema version 1 (before encryption) reads back with its fields in the clear, as `personal`', () => {
+    const data = { id: 'cus_1', name: 'Ada', email: 'ada@example.com', currency: 'EUR' };
+    expect(toAccrualEvent('CustomerCreated', 1, data)).toEqual({
+      type: 'CustomerCreated',
+      data: { id: 'cus_1', currency: 'EUR', personal: { clear: { name: 'Ada', email: 'ada@example.com', address: null } } },
+    });
+    const sealed = { id: 'cus_1', currency: 'EUR', personal: { encrypted: 'v1.a.b.c' } };
+    expect(toAccrualEvent('CustomerCreated', 2, sealed)).toEqual({ type: 'CustomerCreated', data: sealed });
   });
 
   it('an InvoiceCreated of schema version 1 (before tax rates) reads back with no tax rate', () => {

@@ -1,5 +1,5 @@
-import { DuplicateEventIdError, WrongExpectedRevisionError } from './errors';
-import { AppendResult, ExpectedRevision, NewEvent } from './event-store.port';
+import { DuplicateEventIdError, RevisionConflict, WrongExpectedRevisionError } from './errors';
+import { AppendResult, ExpectedRevision, ExpectedStreamBatch, NewEvent, StreamBatch } from './event-store.port';
 
 /**
  * The rules every adapter applies to an append, kept pure so that they are unit-tested once and
@@ -36,6 +36,77 @@ export function canonicalBatch(streamId: string, events: readonly NewEvent[]): N
     if (event.type.length === 0) throw new RangeError(`event ${event.id}: type must not be empty`);
     return { ...event, id: canonicalEventId(event.id) };
   });
+}
+
+/**
+ * Checks a multi-stream call (`appendNewMany`): each stream's part as `canonicalBatch`, and at
+ * most `APPEND_EVENTS_MAX` events in all, since they go to the database in one statement.
+ */
+export function canonicalStreamBatches(batches: readonly StreamBatch[]): StreamBatch[] {
+  const total = batches.reduce((sum, batch) => sum + batch.events.length, 0);
+  if (total > APPEND_EVENTS_MAX) {
+    throw new RangeError(`an append carries at most ${APPEND_EVENTS_MAX} events, got ${total} over ${batches.length} streams`);
+  }
+  return batches.map((batch) => ({ streamId: batch.streamId, events: canonicalBatch(batch.streamId, batch.events) }));
+}
+
+/**
+ * Checks an `appendMany` call: each stream's part as an `append` batch (at least one event), each
+ * stream once, no id twice in the whole call, at most `APPEND_EVENTS_MAX` events in all.
+ */
+export function canonicalExpectedBatches(batches: readonly ExpectedStreamBatch[]): ExpectedStreamBatch[] {
+  const checked = canonicalStreamBatches(batches).map((batch, index) => ({ ...batch, expectedRevision: batches[index].expectedRevision }));
+  const streamIds = new Set<string>();
+  for (const batch of checked) {
+    if (batch.events.length === 0) throw new RangeError(`stream ${batch.streamId}: an append needs at least one event`);
+    if (streamIds.has(batch.streamId)) throw new RangeError(`stream ${batch.streamId}: named twice in one appendMany`);
+    streamIds.add(batch.streamId);
+  }
+  const repeated = repeatedIds(checked.flatMap((batch) => batch.events.map((event) => event.id)));
+  if (repeated.length > 0) {
+    const first = checked.find((batch) => batch.events.some((event) => event.id === repeated[0])) as ExpectedStreamBatch;
+    throw new DuplicateEventIdError(first.streamId, repeated);
+  }
+  return checked;
+}
+
+export interface AppendManyDecision {
+  /** Batches (by index) already appended, with their original results. */
+  alreadyAppended: Map<number, AppendResult>;
+  /** Batches (by index) the rules allow to write now. */
+  toWrite: number[];
+  /** Streams not at their expected revision: the call must fail, writing nothing. */
+  conflicts: RevisionConflict[];
+}
+
+/**
+ * `decideAppend` for each batch of an `appendMany`, against one state of the store: the streams'
+ * current revisions and the call's ids already stored. A reused id throws `DuplicateEventIdError`.
+ */
+export function decideAppendMany(
+  batches: readonly ExpectedStreamBatch[],
+  currentRevisions: ReadonlyMap<string, bigint>,
+  existing: readonly StoredEventRef[],
+): AppendManyDecision {
+  const decision: AppendManyDecision = { alreadyAppended: new Map(), toWrite: [], conflicts: [] };
+  const existingById = new Map(existing.map((event) => [event.id, event]));
+  for (const [index, batch] of batches.entries()) {
+    try {
+      const one = decideAppend({
+        streamId: batch.streamId,
+        events: batch.events,
+        expectedRevision: batch.expectedRevision,
+        currentRevision: currentRevisions.get(batch.streamId),
+        existing: batch.events.flatMap((event) => existingById.get(event.id) ?? []),
+      });
+      if (one.kind === 'write') decision.toWrite.push(index);
+      else decision.alreadyAppended.set(index, one.result);
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      decision.conflicts.push({ streamId: error.streamId, expectedRevision: error.expectedRevision, actualRevision: error.actualRevision });
+    }
+  }
+  return decision;
 }
 
 /** Ids that occur more than once in one batch, each reported once, in order of first repeat. */

@@ -5,7 +5,9 @@ import {
   StoredEventRef,
   canonicalBatch,
   canonicalEventId,
+  canonicalExpectedBatches,
   decideAppend,
+  decideAppendMany,
   expectationHeldAt,
   firstRevisionFor,
   planAppendNew,
@@ -145,6 +147,50 @@ describe('decideAppend', () => {
         }
       }),
     );
+  });
+});
+
+describe('decideAppendMany', () => {
+  it('sorts each stream into write, already appended (a retry) or conflict, against one state', () => {
+    const [fresh, retried, moved] = [[newEvent()], [newEvent(), newEvent()], [newEvent()]];
+    const decision = decideAppendMany(
+      [
+        { streamId: 'fresh', events: fresh, expectedRevision: 'no_stream' },
+        { streamId: 'retried', events: retried, expectedRevision: 0n },
+        { streamId: 'moved', events: moved, expectedRevision: 3n },
+      ],
+      new Map([['retried', 5n], ['moved', 4n]]),
+      stored(retried, 'retried', 1n),
+    );
+    expect(decision.toWrite).toEqual([0]);
+    expect([...decision.alreadyAppended]).toEqual([[1, { nextExpectedRevision: 2n, position: 102n }]]);
+    expect(decision.conflicts).toEqual([{ streamId: 'moved', expectedRevision: 3n, actualRevision: 4n }]);
+  });
+
+  it('throws DuplicateEventIdError for an id stored in another stream', () => {
+    const events = [newEvent()];
+    expect(() =>
+      decideAppendMany([{ streamId: 'a', events, expectedRevision: 'any' }], new Map(), stored(events, 'elsewhere', 0n)),
+    ).toThrow(DuplicateEventIdError);
+  });
+});
+
+describe('canonicalExpectedBatches', () => {
+  it('refuses a stream named twice, an empty batch and an id repeated across streams', () => {
+    const event = newEvent();
+    expect(() =>
+      canonicalExpectedBatches([
+        { streamId: 's', events: [newEvent()], expectedRevision: 'any' },
+        { streamId: 's', events: [newEvent()], expectedRevision: 'any' },
+      ]),
+    ).toThrow(RangeError);
+    expect(() => canonicalExpectedBatches([{ streamId: 's', events: [], expectedRevision: 'any' }])).toThrow(RangeError);
+    expect(() =>
+      canonicalExpectedBatches([
+        { streamId: 'a', events: [event], expectedRevision: 'any' },
+        { streamId: 'b', events: [{ ...event, id: event.id.toUpperCase() }], expectedRevision: 'any' },
+      ]),
+    ).toThrow(DuplicateEventIdError);
   });
 });
 

@@ -20,6 +20,8 @@ const postgresFactory: EventStoreContractFactory = {
   name: 'postgres',
   refusesReusedIds: true,
   appendNewReportsDuplicates: true,
+  appendNewManyAtomic: true,
+  keepsHashChain: true,
   open: async () => {
     const { sql, database } = await openTestPostgres('accrual_event_store');
     const store = await PostgresEventStore.open(sql);
@@ -35,6 +37,8 @@ const pgliteFactory: EventStoreContractFactory = {
   name: 'pglite',
   refusesReusedIds: true,
   appendNewReportsDuplicates: true,
+  appendNewManyAtomic: true,
+  keepsHashChain: true,
   lateAppendUnavailableReason:
     'PGlite has one connection: an open transaction blocks every other statement, so no append can commit past it',
   open: async () => {
@@ -50,6 +54,8 @@ const eventStoreDbFactory: EventStoreContractFactory = {
   name: 'eventstoredb',
   refusesReusedIds: false,
   appendNewReportsDuplicates: false,
+  appendNewManyAtomic: false,
+  keepsHashChain: false,
   lateAppendUnavailableReason: 'EventStoreDB acknowledges an append only once committed; no open append to stage',
   open: async (): Promise<ContractSubject> => {
     const store = EventStoreDbEventStore.connect(eventStoreDbConnectionString ?? '');

@@ -51,6 +51,20 @@ export interface StreamBatch {
   events: readonly NewEvent[];
 }
 
+/** One stream's share of an `appendMany`: its events and the revision the stream must be at. */
+export interface ExpectedStreamBatch {
+  streamId: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
+export interface AppendManyResult {
+  /** One per batch, in the caller's order: what `append` would have answered for that stream. */
+  results: AppendResult[];
+  /** Events this call wrote: 0 when it found every batch already appended (an idempotent retry). */
+  appendedCount: number;
+}
+
 /** What `verifyIntegrity` found: the contract's `{ok, checked, firstBadPosition?}` plus a reason. */
 export interface IntegrityReport {
   ok: boolean;
@@ -142,6 +156,16 @@ export interface EventStore {
    * result merges every stream's: ids appended, duplicates, and the largest position appended.
    */
   appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult>;
+
+  /**
+   * `append` over several streams, each with its own expected revision, all or nothing: when any
+   * stream is not at its expected revision nothing is written and it throws
+   * `WrongExpectedRevisionsError` naming every such stream. A retry of an appended call (the same
+   * ids at those revisions) writes nothing and answers the original results. Each stream at most
+   * once per call; at most `APPEND_EVENTS_MAX` events in all. Atomic on Postgres; on EventStoreDB
+   * a loop of `append` (see docs/event-store.md).
+   */
+  appendMany(batches: readonly ExpectedStreamBatch[]): Promise<AppendManyResult>;
 
   /** Checks the log's tamper evidence end to end (hash chains and seals). */
   verifyIntegrity(): Promise<IntegrityReport>;

@@ -22,10 +22,25 @@ export interface AccrualConfig {
   /** True when no key was configured and one was generated for this run. */
   apiKeyGenerated: boolean;
   scheduler: boolean;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (`ACCRUAL_MAX_BODY_BYTES`). */
   bodyLimitBytes: number;
   kafkaTopicPartitions: number;
+  /** Per API key token bucket; null: no rate limit (the default). */
+  rateLimit: RateLimitConfig | null;
+  /** pino level of the request log (`ACCRUAL_LOG_LEVEL`). */
+  logLevel: LogLevel;
+  /** Wraps the customers' data keys (`ACCRUAL_MASTER_KEY`, docs/compliance.md); unset: stored unwrapped. */
+  masterKey?: string;
 }
+
+/** Requests per second a key may sustain, and how many it may send at once (the bucket's size). */
+export interface RateLimitConfig {
+  perSecond: number;
+  burst: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export class ConfigError extends Error {}
 
@@ -48,9 +63,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AccrualConfig 
     apiKeys: parsedKeys ?? [{ name: 'dev-admin', role: 'admin', secret: `acc_${randomBytes(24).toString('hex')}` }],
     apiKeyGenerated: parsedKeys === null,
     scheduler: (env.ACCRUAL_SCHEDULER ?? 'on') !== 'off',
-    bodyLimitBytes: Number(env.ACCRUAL_BODY_LIMIT_BYTES ?? 1_048_576),
+    bodyLimitBytes: positiveNumber('ACCRUAL_MAX_BODY_BYTES', env.ACCRUAL_MAX_BODY_BYTES ?? '1048576', { integer: true }),
     kafkaTopicPartitions: Number(env.ACCRUAL_KAFKA_PARTITIONS ?? 6),
+    rateLimit: parseRateLimit(env.ACCRUAL_RATE_LIMIT_PER_SECOND, env.ACCRUAL_RATE_LIMIT_BURST),
+    logLevel: parseLogLevel(env.ACCRUAL_LOG_LEVEL ?? 'info'),
+    masterKey: env.ACCRUAL_MASTER_KEY || undefined,
   };
+}
+
+/** Off unless `ACCRUAL_RATE_LIMIT_PER_SECOND` is set; the burst defaults to one second's worth (at least 1). */
+function parseRateLimit(perSecondText: string | undefined, burstText: string | undefined): RateLimitConfig | null {
+  if (!perSecondText || perSecondText === '0' || perSecondText === 'off') {
+    if (burstText) throw new ConfigError('ACCRUAL_RATE_LIMIT_BURST needs ACCRUAL_RATE_LIMIT_PER_SECOND');
+    return null;
+  }
+  const perSecond = positiveNumber('ACCRUAL_RATE_LIMIT_PER_SECOND', perSecondText, { integer: false });
+  const burst = burstText ? positiveNumber('ACCRUAL_RATE_LIMIT_BURST', burstText, { integer: true }) : Math.max(1, Math.ceil(perSecond));
+  return { perSecond, burst };
+}
+
+function parseLogLevel(text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigError(`ACCRUAL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${text}`);
+  return text as LogLevel;
+}
+
+function positiveNumber(name: string, text: string, options: { integer: boolean }): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0) || (options.integer && !Number.isSafeInteger(value))) {
+    throw new ConfigError(`${name} must be a positive ${options.integer ? 'whole ' : ''}number, not ${text}`);
+  }
+  return value;
 }
 
 /** `name:role:secret[,…]`; the secret may itself contain colons. */

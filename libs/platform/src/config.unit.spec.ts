@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       scheduler: true,
       apiKeyGenerated: true,
       bodyLimitBytes: 1_048_576,
+      rateLimit: null,
+      logLevel: 'info',
     });
     expect(config.apiKeys).toHaveLength(1);
     expect(config.apiKeys[0]).toMatchObject({ name: 'dev-admin', role: 'admin' });
@@ -48,6 +50,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVENT_STORE: 'mysql' })).toThrow(ConfigError);
     expect(() => loadConfig({ EVENT_STORE: 'eventstoredb' })).toThrow(/EVENTSTORE_CONNECTION_STRING/);
     expect(() => loadConfig({ PORT: 'http' })).toThrow(ConfigError);
+  });
+
+  it('reads the limits and the log level', () => {
+    expect(loadConfig({ ACCRUAL_MAX_BODY_BYTES: '2048', ACCRUAL_LOG_LEVEL: 'silent' })).toMatchObject({ bodyLimitBytes: 2048, logLevel: 'silent' });
+    expect(loadConfig({ ACCRUAL_RATE_LIMIT_PER_SECOND: '50' }).rateLimit).toEqual({ perSecond: 50, burst: 50 });
+    expect(loadConfig({ ACCRUAL_RATE_LIMIT_PER_SECOND: '0.5', ACCRUAL_RATE_LIMIT_BURST: '10' }).rateLimit).toEqual({ perSecond: 0.5, burst: 10 });
+    expect(loadConfig({ ACCRUAL_RATE_LIMIT_PER_SECOND: 'off' }).rateLimit).toBeNull();
+  });
+
+  it.each([
+    { ACCRUAL_MAX_BODY_BYTES: 'lots' },
+    { ACCRUAL_MAX_BODY_BYTES: '0' },
+    { ACCRUAL_MAX_BODY_BYTES: '1.5' },
+    { ACCRUAL_RATE_LIMIT_PER_SECOND: '-1' },
+    { ACCRUAL_RATE_LIMIT_BURST: '5' },
+    { ACCRUAL_LOG_LEVEL: 'verbose' },
+  ])('refuses %p', (env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
   });
 });
 

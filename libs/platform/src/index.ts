@@ -4,3 +4,5 @@ export * from './command-handling';
 export * from './runtime';
 export * from './idempotency-store';
 export * from './personal-data';
+export * from './personal-data-crypto';
+export * from './card-data';

@@ -4,7 +4,8 @@ import { createEventStore } from '@accrual/event-store';
 import { migrateReadModels, Projector } from '@accrual/read-models';
 import { AccrualConfig } from './config';
 import { migrateApiTables } from './idempotency-store';
-import { eventsAsStored, PersonalDataView } from './personal-data';
+import { migratePersonalDataKeys, PersonalDataVault, PersonalDataView } from './personal-data';
+import { parseMasterKey } from './personal-data-crypto';
 
 /**
  * What every app runs on: the database (server Postgres or embedded PGlite), the event store
@@ -20,6 +21,8 @@ export interface Runtime {
   clock: () => number;
   /** Shows stored events to people: personal fields decrypted, or erased (GDPR). */
   personalData: PersonalDataView;
+  /** Seals, opens and erases customers' personal fields (crypto-shredding); also `personalData`. */
+  personalDataVault: PersonalDataVault;
 }
 
 export const RUNTIME = Symbol('RUNTIME');
@@ -43,8 +46,10 @@ export async function createRuntime(config: AccrualConfig, options: RuntimeOptio
   );
   await migrateReadModels(sql);
   await migrateApiTables(sql);
+  await migratePersonalDataKeys(sql);
   const projector = options.withProjector ? new Projector(eventStore, sql) : null;
-  return { config, sql, eventStore, projector, clock: () => Date.now(), personalData: eventsAsStored };
+  const personalDataVault = new PersonalDataVault(sql, parseMasterKey(config.masterKey));
+  return { config, sql, eventStore, projector, clock: () => Date.now(), personalData: personalDataVault, personalDataVault };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

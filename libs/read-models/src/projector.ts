@@ -129,6 +129,7 @@ export async function applyEventBatch(
     for (const run of runsOfOneType(projected)) {
       await applyRun(tx, schema, projections, run);
     }
+    for (const projection of projections) await projection.afterBatch?.(tx, schema, projected);
     await writeCheckpoint(tx, schema, last);
   });
   return last;

@@ -150,6 +150,9 @@ function subscriptionDueCondition(schema: string): string {
 export interface DueSubscription {
   id: string;
   customerId: string;
+  /** The folded state, as of `revision` (null: a row from before revisions were kept; read the stream). */
+  state: ActiveSubscription;
+  revision: bigint | null;
 }
 
 /**
@@ -164,17 +167,44 @@ export async function dueSubscriptionsByCustomer(
   afterCustomerId = '',
   schema = LIVE_SCHEMA,
 ): Promise<DueSubscription[]> {
-  const result = await sql.query<{ id: string; customer_id: string }>(
+  const result = await sql.query<{ id: string; customer_id: string; state: ActiveSubscription; revision: string | null }>(
     `with page as (
        select distinct s.customer_id from ${schema}.subscriptions s
        where ${subscriptionDueCondition(schema)} and s.customer_id > $2
        order by s.customer_id limit $3)
-     select s.id, s.customer_id from ${schema}.subscriptions s join page on page.customer_id = s.customer_id
+     select s.id, s.customer_id, s.state, s.revision::text as revision from ${schema}.subscriptions s join page on page.customer_id = s.customer_id
      where ${subscriptionDueCondition(schema)}
      order by s.customer_id, s.id`,
     [asOf, afterCustomerId, customerLimit],
   );
-  return result.rows.map((row) => ({ id: row.id, customerId: row.customer_id }));
+  return result.rows.map((row) => ({
+    id: row.id,
+    customerId: row.customer_id,
+    state: row.state,
+    revision: row.revision === null ? null : BigInt(row.revision),
+  }));
+}
+
+/** Which of `ids` the invoices read model holds. */
+export async function existingInvoiceIds(sql: SqlExecutor, ids: readonly string[], schema = LIVE_SCHEMA): Promise<Set<string>> {
+  const result = await sql.query<{ id: string }>(`select id from ${schema}.invoices where id = any($1::text[])`, [ids]);
+  return new Set(result.rows.map((row) => row.id));
+}
+
+/** What a billing run needs of its customers: the profile and the customer-credit balances by currency. */
+export interface BillingCustomer {
+  profile: CustomerProfile;
+  credit: Record<string, string>;
+}
+
+export async function findBillingCustomers(sql: SqlExecutor, ids: readonly string[], schema = LIVE_SCHEMA): Promise<Map<string, BillingCustomer>> {
+  const result = await sql.query<{ id: string; profile: CustomerProfile; credit: Record<string, string> | null }>(
+    `select c.id, c.profile,
+            (select jsonb_object_agg(b.currency, b.balance::text) from ${schema}.customer_credit_balances b where b.customer_id = c.id) as credit
+     from ${schema}.customers c where c.id = any($1::text[])`,
+    [ids],
+  );
+  return new Map(result.rows.map((row) => [row.id, { profile: row.profile, credit: row.credit ?? {} }]));
 }
 
 export interface BillingClaim {

@@ -48,8 +48,11 @@ create table if not exists ${s}.subscriptions (
   customer_id text not null,
   status text not null,
   next_billing_at timestamptz,
-  state jsonb not null
+  state jsonb not null,
+  revision bigint
 );
+-- The stream revision the state was folded to: a billing run claims at it (tables made before it was kept: null).
+alter table ${s}.subscriptions add column if not exists revision bigint;
 create index if not exists subscriptions_due on ${s}.subscriptions (next_billing_at) where next_billing_at is not null;
 create index if not exists subscriptions_customer on ${s}.subscriptions (customer_id);
 create table if not exists ${s}.usage_events (
@@ -92,6 +95,43 @@ create table if not exists ${s}.billing_claims (
 ${catalogDdl(s)}${paymentsDdl(s)}${creditNotesDdl(s)}${balancesDdl(s)}${usageDdl(s)}${receivablesDdl(s)}${ledgerDdl(s)}`;
 }
 
+/**
+ * The read models' shape and meaning. Bump it when a projection's tables or what it writes
+ * change: at start, a schema made by another version is dropped and the projector rebuilds every
+ * read model from the log (the log is the truth; read models are disposable). Without it, a table
+ * added to an existing database would stay empty for the events already projected.
+ */
+export const READ_MODEL_VERSION = 2;
+
+/** Serialises migrations of one database's read models across processes starting together. */
+const READ_MODEL_MIGRATION_LOCK = 'select pg_advisory_xact_lock(1094931040, 0)';
+
+/**
+ * Creates the read models' tables, first dropping a schema of another `READ_MODEL_VERSION` (or of
+ * none: made before versions were kept). One script, so one transaction under the lock.
+ */
 export async function migrateReadModels(sql: SqlClient, schema: string = LIVE_SCHEMA): Promise<void> {
-  await sql.exec(readModelDdl(schema));
+  const s = assertSchemaName(schema);
+  await sql.exec(`
+${READ_MODEL_MIGRATION_LOCK};
+do $migrate$
+declare
+  v_version integer;
+begin
+  if to_regclass('${s}.checkpoints') is not null then
+    if to_regclass('${s}.schema_version') is not null then
+      execute 'select max(version) from ${s}.schema_version' into v_version;
+    end if;
+    if v_version is distinct from ${READ_MODEL_VERSION} then
+      execute 'drop schema ${s} cascade';
+    end if;
+  end if;
+end
+$migrate$;
+${readModelDdl(s)}
+create table if not exists ${s}.schema_version (version integer not null);
+delete from ${s}.schema_version where version <> ${READ_MODEL_VERSION};
+insert into ${s}.schema_version (version) select ${READ_MODEL_VERSION}
+  where not exists (select 1 from ${s}.schema_version);
+`);
 }

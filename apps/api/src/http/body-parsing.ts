@@ -1,5 +1,5 @@
 import { json, NextFunction, Request, Response } from 'express';
-import { problem, PROBLEM_CONTENT_TYPE } from './problem';
+import { Problem, problem, PROBLEM_CONTENT_TYPE } from './problem';
 
 /**
  * JSON bodies only, limited in size (TigerBeetle: a limit on everything). Parse failures answer
@@ -19,4 +19,39 @@ export function bodyParserErrorHandler(error: unknown, _request: Request, respon
         ? problem(400, 'malformed-json', 'the request body is not valid JSON')
         : problem(failure.status, 'invalid-body', failure.message ?? 'the request body could not be read');
   response.status(answer.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(answer));
+}
+
+/** Deeper JSON than any request of the contract needs is refused before validation walks it. */
+export const MAX_BODY_DEPTH = 32;
+
+/** A NUL, or half of a UTF-16 surrogate pair: text Postgres cannot store (jsonb, text). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Refuses, with 400, text that no store could keep: a NUL (`%00`) in the path or query, and in the
+ * body a NUL, a lone surrogate (in keys too) or nesting deeper than MAX_BODY_DEPTH. Otherwise the
+ * database would refuse it mid-command and the client would see a 500.
+ */
+export function refuseUnstorableText(request: Request, response: Response, next: NextFunction): void {
+  const refusal = /%00/.test(request.url) ? problem(400, 'invalid-text', 'the URL holds a NUL character') : bodyRefusal(request.body);
+  if (!refusal) return next();
+  response.status(refusal.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(refusal));
+}
+
+function bodyRefusal(body: unknown): Problem | null {
+  // An explicit stack, not recursion: a hostile body must not exhaust the call stack.
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value === 'string') {
+      if (UNSTORABLE.test(value)) return problem(400, 'invalid-text', 'the body holds a NUL character or a lone UTF-16 surrogate');
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_BODY_DEPTH) return problem(400, 'invalid-body', `the body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    for (const [key, child] of Object.entries(value)) {
+      pending.push({ value: key, depth: depth + 1 }, { value: child, depth: depth + 1 });
+    }
+  }
+  return null;
 }

@@ -67,8 +67,12 @@ export class CommandResponseInterceptor implements NestInterceptor {
 
   private async run(next: CallHandler): Promise<StoredResponse> {
     const result = await lastValueFrom(next.handle());
+    // Every command answer carries X-Log-Position (CONTRACT §2). One that appended nothing (a
+    // billing run with nothing due) answers the log's head: waiting for it reads every write the
+    // state it answered was made from.
     if (!(result instanceof CommandResult)) return { status: 200, body: result, logPosition: null };
-    return { status: result.status, body: result.body, logPosition: result.position === null ? null : result.position.toString() };
+    const position = result.position ?? (await this.runtime.eventStore.headPosition());
+    return { status: result.status, body: result.body, logPosition: position.toString() };
   }
 
   /**

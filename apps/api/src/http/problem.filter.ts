@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, ProblemException, toProblem } from './problem';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
 
 /** Every error leaves as application/problem+json. */
 @Catch()
@@ -10,7 +10,8 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const { problem, headers } = toProblem(error);
-    if (problem.status >= 500 && !(error instanceof ProblemException)) this.logger.error(error instanceof Error ? error.stack : String(error));
+    // Only the unexpected is logged with its stack; refusals are in the request log already.
+    if (problem.type === 'internal-error') this.logger.error(error instanceof Error ? error.stack : String(error));
     if (response.headersSent) return;
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError, FieldError } from '@accrual/billing';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '@accrual/event-store';
+import { DuplicateEventIdError, IntegrityNotSupportedError, WrongExpectedRevisionError } from '@accrual/event-store';
 import { MoneyError } from '@accrual/money';
 
 /** RFC 9457 problem details, the body of every error answer. */
@@ -29,6 +29,7 @@ const TITLES: Record<number, string> = {
   422: 'Unprocessable content',
   429: 'Too many requests',
   500: 'Internal server error',
+  501: 'Not implemented',
   503: 'Service unavailable',
 };
 
@@ -67,6 +68,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof DuplicateEventIdError) {
     return { problem: problem(409, 'duplicate-event', error.message), headers: {} };
+  }
+  if (error instanceof IntegrityNotSupportedError) {
+    return { problem: problem(501, 'integrity-not-supported', error.message), headers: {} };
   }
   if (error instanceof HttpException) return { problem: fromHttpException(error), headers: {} };
   return { problem: problem(500, 'internal-error', 'the server failed to handle the request'), headers: {} };

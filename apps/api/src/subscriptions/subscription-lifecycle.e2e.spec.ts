@@ -217,18 +217,17 @@ describeWithPostgres('subscription lifecycle through the HTTP API', () => {
     expect(stream.map((event) => event.type)).toEqual(['SubscriptionCreated']);
   });
 
-  it('a credit larger than what the next run charges waits for the customer’s next invoice', async () => {
+  it('a credit larger than what the next run charges: a negative invoice, whose credit the next invoice uses', async () => {
     await customer('credited');
     await subscribe('sub-credited', 'credited', [{ priceId: 'seats', quantity: 10 }]);
     await run('2026-01-01T00:00:00Z');
     expect((await post('/v1/subscriptions/sub-credited/cancel', { at: '2026-01-15T00:00:00Z', prorate: true })).status).toBe(200);
-    expect(await invoiceOf(await run('2026-02-01T00:00:00Z'), 'credited')).toBeNull();
+    const credit = await invoiceOf(await run('2026-02-01T00:00:00Z'), 'credited');
+    expect(lineSummary(credit)).toEqual([['Unused time on Seats', '10', '-54.84', '2026-01-15T00:00:00Z', '2026-02-01T00:00:00Z', true]]);
+    expect(credit).toMatchObject({ total: '-54.84', status: 'paid', amountDue: '0.00' });
     await subscribe('sub-credited-2', 'credited', [{ priceId: 'seats', quantity: 10 }], '2026-03-01T00:00:00Z');
     const invoice = await invoiceOf(await run('2026-03-01T00:00:00Z'), 'credited');
-    expect(lineSummary(invoice)).toEqual([
-      ['Unused time on Seats', '10', '-54.84', '2026-01-15T00:00:00Z', '2026-02-01T00:00:00Z', true],
-      ['Seats', '10', '100.00', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z', false],
-    ]);
-    expect(invoice.total).toBe('45.16');
+    expect(lineSummary(invoice)).toEqual([['Seats', '10', '100.00', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z', false]]);
+    expect(invoice).toMatchObject({ total: '100.00', amountCredited: '54.84', amountDue: '45.16' });
   });
 });

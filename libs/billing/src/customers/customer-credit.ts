@@ -4,18 +4,19 @@ import { InvalidInputError } from '../shared/errors';
 
 /**
  * Customer credit: money a customer holds with us, per currency, kept on the customer's stream.
- * It grows by payment surpluses, credit notes beyond an invoice's amount due and customer credit
- * returned by a void; it is spent when an invoice is issued, and revoked when the payment that
+ * It grows by payment surpluses, credit notes beyond an invoice's amount due, customer credit
+ * returned by a void and invoices issued with a negative total; it is spent when an invoice is issued, and revoked when the payment that
  * made it is refunded. Every change names what caused it, so a retried step is recognized and
  * never counted twice, and the balance never goes below zero.
  */
-export type CustomerCreditSource = 'payment' | 'credit_note' | 'invoice_void';
+/** `invoice`: a billing-run invoice issued with a negative total (docs/billing.md, "Negative invoices"). */
+export type CustomerCreditSource = 'payment' | 'credit_note' | 'invoice_void' | 'invoice';
 
 export interface CustomerCreditGrantedData {
   customerId: string;
   currency: string;
   source: CustomerCreditSource;
-  /** The payment, credit note or voided invoice the credit comes from. */
+  /** The payment, credit note, voided or negative invoice the credit comes from. */
   sourceId: string;
   amount: string;
 }

@@ -61,6 +61,18 @@ describe('customer credit', () => {
       given(customerDecider, [customerCreated]).when(grant('pay_1', '0.00')).then([]);
     });
 
+    it('grants a negative invoice total once, and a later invoice spends it', () => {
+      const state = given(customerDecider, [customerCreated])
+        .when(grant('inv_credit', '21.61', 'invoice'))
+        .then([granted('inv_credit', '21.61', 'invoice')]);
+      expect(balanceAfter(state)).toBe('21.61');
+      given(customerDecider, [customerCreated, granted('inv_credit', '21.61', 'invoice')]).when(grant('inv_credit', '21.61', 'invoice')).then([]);
+      const after = given(customerDecider, [customerCreated, granted('inv_credit', '21.61', 'invoice')])
+        .when(apply('inv_next', '30.00'))
+        .then([applied('inv_next', '21.61')]);
+      expect(balanceAfter(after)).toBe('0.00');
+    });
+
     it('keeps sources apart: the same id from a credit note is another grant', () => {
       given(customerDecider, [customerCreated, granted('x_1', '1.00')]).when(grant('x_1', '2.00', 'credit_note')).then([granted('x_1', '2.00', 'credit_note')]);
     });

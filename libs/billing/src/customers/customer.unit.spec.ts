@@ -1,22 +1,35 @@
 import { ConflictError, InvalidInputError } from '../shared/errors';
 import { fieldsOf, given } from '../testing/decider-spec';
-import { CreateCustomer, CustomerCreated, createCustomer, customerDecider, MAX_PAYMENT_TERMS_DAYS } from './customer';
+import { NotFoundError } from '../shared/errors';
+import {
+  CreateCustomerInput,
+  CustomerCreated,
+  CustomerErased,
+  createCustomer,
+  customerDecider,
+  eraseCustomer,
+  MAX_PAYMENT_TERMS_DAYS,
+  validateCreateCustomer,
+} from './customer';
 import { emptyCustomerCredit } from './customer-credit';
 
-const command: CreateCustomer = {
+const input: CreateCustomerInput = {
   id: 'cus_1',
   name: 'Ada Lovelace',
   email: 'ada@example.com',
   currency: 'EUR',
   country: 'GB',
 };
+// The decider sees the personal fields sealed: an opaque value it copies as is.
+const personal = { encrypted: 'v1.opaque' };
+const { name: _name, email: _email, ...profile } = input;
+const command = { ...profile, personal };
 
 const created: CustomerCreated = {
   type: 'CustomerCreated',
   data: {
     id: 'cus_1',
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
+    personal,
     currency: 'EUR',
     country: 'GB',
     region: null,
@@ -60,14 +73,14 @@ describe('createCustomer', () => {
 
   it('refuses an id that exists: ConflictError customer-exists', () => {
     given(customerDecider, [created])
-      .when((state) => createCustomer({ ...command, name: 'Someone else' }, state))
+      .when((state) => createCustomer({ ...command, personal: { encrypted: 'v1.other' } }, state))
       .thenThrows(ConflictError, 'customer-exists');
   });
 
   it('reports every invalid field at once', () => {
     const error = given(customerDecider)
-      .when((state) =>
-        createCustomer(
+      .when(() =>
+        validateCreateCustomer(
           {
             id: 'cus_1',
             name: '   ',
@@ -79,8 +92,7 @@ describe('createCustomer', () => {
             paymentTermsDays: 30.5,
             locale: 'English',
           },
-          state,
-        ),
+        ) && [],
       )
       .thenThrows(InvalidInputError, 'invalid-input');
     expect(fieldsOf(error)).toEqual(
@@ -90,7 +102,7 @@ describe('createCustomer', () => {
   });
 
   // One invalid value per row: the field it must be blamed on.
-  const invalid: Array<[string, Partial<CreateCustomer>]> = [
+  const invalid: Array<[string, Partial<CreateCustomerInput>]> = [
     ['name', { name: '' }],
     ['name', { name: 42 }],
     ['name', { name: 'x'.repeat(201) }],
@@ -117,6 +129,9 @@ describe('createCustomer', () => {
     ['locale', { locale: 'EN' }],
     ['locale', { locale: 'en_US' }],
     ['locale', { locale: '' }],
+    ['address', { address: 'Baker Street' }],
+    ['address.line1', { address: { city: 'London' } }],
+    ['address.country', { address: { line1: '221B Baker Street', country: 'GBR' } }],
   ];
 
   const shortly = (value: unknown) => {
@@ -128,9 +143,49 @@ describe('createCustomer', () => {
     'blames %s for %s',
     (field, _label, overrides) => {
     const error = given(customerDecider)
-      .when((state) => createCustomer({ ...command, ...overrides }, state))
+      .when(() => validateCreateCustomer({ ...input, ...overrides }) && [])
       .thenThrows(InvalidInputError);
     expect(fieldsOf(error)).toEqual([field]);
     },
   );
+});
+
+describe('validateCreateCustomer', () => {
+  it('answers the personal fields to seal, with a Stripe-like address when given', () => {
+    const address = { line1: '221B Baker Street', city: 'London', postalCode: 'NW1 6XE', country: 'GB' };
+    expect(validateCreateCustomer({ ...input, address })).toEqual({
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      address: { line2: null, state: null, ...address },
+    });
+    expect(validateCreateCustomer(input)).toEqual({ name: 'Ada Lovelace', email: 'ada@example.com', address: null });
+  });
+
+  it('refuses what the decider would refuse, before anything is sealed', () => {
+    expect(() => validateCreateCustomer({ ...input, paymentTermsDays: -1 })).toThrow(InvalidInputError);
+    expect(() => createCustomer({ ...command, paymentTermsDays: -1 }, { status: 'none' })).toThrow(InvalidInputError);
+  });
+});
+
+describe('eraseCustomer', () => {
+  const erased: CustomerErased = { type: 'CustomerErased', data: { customerId: 'cus_1', erasedBy: 'admin-actor' } };
+
+  it('records the erasure and who asked; the state keeps no personal data, only its figures', () => {
+    const state = given(customerDecider, [created])
+      .when((state) => eraseCustomer({ customerId: 'cus_1', erasedBy: 'admin-actor' }, state))
+      .then([erased]);
+    expect(state).toEqual({ status: 'active', customer: { ...created.data, personal: { erased: true } }, credit: emptyCustomerCredit() });
+  });
+
+  it('is idempotent: erasing an erased customer appends nothing', () => {
+    given(customerDecider, [created, erased])
+      .when((state) => eraseCustomer({ customerId: 'cus_1', erasedBy: 'someone-else' }, state))
+      .then([]);
+  });
+
+  it('refuses an unknown customer: NotFoundError', () => {
+    given(customerDecider)
+      .when((state) => eraseCustomer({ customerId: 'cus_1', erasedBy: 'admin-actor' }, state))
+      .thenThrows(NotFoundError, 'customer-not-found');
+  });
 });

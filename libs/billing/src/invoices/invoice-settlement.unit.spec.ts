@@ -138,6 +138,16 @@ describe('creditInvoice', () => {
     given(invoiceDecider, [...open100, credit('cn_1', '60.00', '60.00')]).when(crediting('cn_2', '40.00')).events();
   });
 
+  it('refuses a credit note dated before the invoice\'s latest one: credit-note-out-of-order', () => {
+    const events = [...open100, credit('cn_1', '10.00', '10.00')];
+    given(invoiceDecider, events)
+      .when((state) => creditInvoice({ invoiceId: 'inv_1', creditNoteId: 'cn_2', amount: '5.00', at: '2026-03-05T23:59:59Z' }, state))
+      .thenThrows(RuleViolationError, 'credit-note-out-of-order');
+    given(invoiceDecider, events)
+      .when((state) => creditInvoice({ invoiceId: 'inv_1', creditNoteId: 'cn_2', amount: '5.00', at: '2026-03-06T00:00:00Z' }, state))
+      .then([credit('cn_2', '5.00', '5.00')]);
+  });
+
   it('decides nothing for the same credit note again; another amount under its id is credit-note-exists', () => {
     given(invoiceDecider, [...open100, credit('cn_1', '30.00', '30.00')]).when(crediting('cn_1', '30')).then([]);
     given(invoiceDecider, [...open100, credit('cn_1', '30.00', '30.00')]).when(crediting('cn_1', '31.00')).thenThrows(ConflictError, 'credit-note-exists');
@@ -181,9 +191,20 @@ describe('voidInvoice', () => {
     given(invoiceDecider, open100).when((state) => voidInvoice(ending({ at: 'yesterday' }), state)).thenThrows(InvalidInputError);
   });
 
-  it('accepts a backdated instant and one up to 5 minutes ahead of the wall clock', () => {
-    given(invoiceDecider, open100).when((state) => voidInvoice(ending({ at: '2020-01-01T00:00:00Z' }), state)).events();
+  it('accepts a backdated instant down to the issue and one up to 5 minutes ahead of the wall clock', () => {
+    given(invoiceDecider, open100).when((state) => voidInvoice(ending({ at: '2026-03-01T00:00:00Z' }), state)).events();
     given(invoiceDecider, open100).when((state) => voidInvoice(ending({ at: '2026-06-01T00:05:00Z' }), state)).events();
+  });
+
+  it('refuses a void, write-off or credit note dated before the invoice was issued: dated-before-issue', () => {
+    const before = '2026-02-28T23:59:59Z';
+    given(invoiceDecider, open100).when((state) => voidInvoice(ending({ at: before }), state)).thenThrows(RuleViolationError, 'dated-before-issue');
+    given(invoiceDecider, open100)
+      .when((state) => markInvoiceUncollectible(ending({ at: before }), state))
+      .thenThrows(RuleViolationError, 'dated-before-issue');
+    given(invoiceDecider, open100)
+      .when((state) => creditInvoice({ invoiceId: 'inv_1', creditNoteId: 'cn_1', amount: '10.00', at: before }, state))
+      .thenThrows(RuleViolationError, 'dated-before-issue');
   });
 
   it('refuses an invoice that does not exist', () => {

@@ -254,13 +254,19 @@ export interface IssueInvoice {
   creditApplied?: string;
 }
 
+/**
+ * Issuing a draft. A draft whose total is negative (a billing run's proration credit larger than
+ * its charges) is issued as Stripe does: amount due zero, so it is paid at once, and its negative
+ * total becomes customer credit (`creditGrantedAtIssue`, recorded on the customer's stream first).
+ */
 export function issueInvoice(command: IssueInvoice, state: InvoiceState): InvoiceEvent[] {
   if (state.status === 'none') throw new NotFoundError('invoice', command.id);
   if (state.status !== 'draft') {
     throw new ConflictError('invoice-not-draft', `invoice ${command.id} is ${state.status}; only a draft can be issued`);
   }
   const creditApplied = Money.of(command.creditApplied ?? zeroIn(state.currency), state.currency);
-  const amountDue = Money.of(state.amountDue, state.currency);
+  const owed = Money.of(state.amountDue, state.currency);
+  const amountDue = owed.isNegative() ? Money.zero(state.currency) : owed;
   if (creditApplied.isNegative() || creditApplied.compare(amountDue) > 0) {
     throw new RuleViolationError('credit-exceeds-amount-due', `credit applied ${creditApplied} must be from zero to the amount due ${amountDue}`);
   }
@@ -278,6 +284,15 @@ export function issueInvoice(command: IssueInvoice, state: InvoiceState): Invoic
       },
     },
   ];
+}
+
+/**
+ * The customer credit an invoice makes when it is issued: its negative total, negated; zero for a
+ * total of zero or more. (A draft's amount due is its total.)
+ */
+export function creditGrantedAtIssue(invoice: Pick<InvoiceView, 'total' | 'currency'>): Money {
+  const total = Money.of(invoice.total, invoice.currency);
+  return total.isNegative() ? total.negated() : Money.zero(invoice.currency);
 }
 
 // ---- Payments, credit notes, void and uncollectible ------------------------------------------
@@ -469,6 +484,8 @@ export function creditInvoice(command: CreditInvoice, state: InvoiceState): Invo
     throw new ConflictError('credit-note-exists', `credit note ${command.creditNoteId} already exists`);
   }
   if (invoice.status === 'draft' || invoice.status === 'void') throw notPayableError(invoice);
+  assertNotBeforeIssue(invoice, command.at, 'a credit note');
+  assertCreditNotesInDateOrder(invoice, command.at);
   const credited = invoice.creditNotes.reduce((total, note) => total.plus(money(note.amount)), Money.zero(invoice.currency));
   const creditable = money(invoice.total).minus(credited);
   if (amount.compare(creditable) > 0) {
@@ -511,6 +528,7 @@ export function voidInvoice(command: EndInvoice, state: InvoiceState): InvoiceEv
   const { at, reason } = endInput(command);
   const invoice = existingInvoice(state, command.invoiceId);
   if (!isPayable(invoice)) throw notPayableError(invoice);
+  assertNotBeforeIssue(invoice, at, 'a void');
   if (!isZero(invoice.amountPaid)) {
     throw new ConflictError('invoice-partially-paid', `invoice ${invoice.id} has payments applied; it cannot be voided`);
   }
@@ -530,12 +548,46 @@ export function markInvoiceUncollectible(command: EndInvoice, state: InvoiceStat
   const { at, reason } = endInput(command);
   const invoice = existingInvoice(state, command.invoiceId);
   if (invoice.status !== 'open') throw notPayableError(invoice);
+  assertNotBeforeIssue(invoice, at, 'a write-off');
   return [
     {
       type: 'InvoiceMarkedUncollectible',
       data: { invoiceId: invoice.id, customerId: invoice.customerId, at, reason, amountDue: invoice.amountDue },
     },
   ];
+}
+
+/**
+ * A void, write-off or credit note takes effect on its own date: one dated before the invoice was
+ * issued would reverse, in the books of those days, an invoice that was not in them yet.
+ * 422 `dated-before-issue` (Stripe's credit notes and voids cannot predate finalization either).
+ */
+function assertNotBeforeIssue(invoice: InvoiceView, at: string, what: string): void {
+  if (invoice.issuedAt !== null && Date.parse(at) < Date.parse(invoice.issuedAt)) {
+    throw new RuleViolationError(
+      'dated-before-issue',
+      `${what} dated ${at} is before invoice ${invoice.id} was issued (${invoice.issuedAt})`,
+    );
+  }
+}
+
+/**
+ * An invoice's credit notes are dated in the order they are issued. Each reverses revenue by the
+ * difference of two rounded shares of the invoice (before it, after it); a note dated before an
+ * earlier-issued one would change the shares the later-dated note was posted with, and the
+ * revenue of its days would depend on the order of recording. 422 `credit-note-out-of-order`.
+ */
+function assertCreditNotesInDateOrder(invoice: InvoiceView, at: string): void {
+  const latest = invoice.creditNotes.reduce<string | null>(
+    (found, note) => (found === null || Date.parse(note.at) > Date.parse(found) ? note.at : found),
+    null,
+  );
+  if (latest !== null && Date.parse(at) < Date.parse(latest)) {
+    throw new RuleViolationError(
+      'credit-note-out-of-order',
+      `a credit note dated ${at} is before invoice ${invoice.id}'s latest credit note (${latest}); date it on or after that`,
+    );
+  }
 }
 
 function endInput(command: EndInvoice): { at: string; reason: string } {

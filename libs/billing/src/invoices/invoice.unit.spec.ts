@@ -4,6 +4,7 @@ import { at } from '../testing/fixtures';
 import {
   CreateDraftInvoice,
   createDraftInvoice,
+  creditGrantedAtIssue,
   InvoiceCreated,
   invoiceCreated,
   invoiceDecider,
@@ -282,6 +283,40 @@ describe('issueInvoice', () => {
     };
     const state = given(invoiceDecider, [free]).when((state) => issueInvoice(issue, state)).thenState();
     expect(state).toMatchObject({ status: 'paid', amountDue: '0.00', number: 'INV-000001' });
+  });
+
+  describe('a negative total (a billing run whose proration credit exceeds its charges)', () => {
+    const credit: InvoiceCreated = {
+      ...created,
+      data: {
+        ...created.data,
+        source: 'billing_run',
+        billingRunAsOf: '2026-02-01T00:00:00Z',
+        lines: [
+          { ...created.data.lines[0], description: 'Pro (prorated)', quantity: '1', unitAmount: '100.00', amount: '-51.61', proration: true },
+          { ...created.data.lines[0], id: 'inv_1-2', description: 'Basic', quantity: '1', unitAmount: '30.00', amount: '30.00' },
+        ],
+        subtotal: '-21.61',
+        total: '-21.61',
+      },
+    };
+
+    it('issues it paid, amount due zero, its total unchanged; the negated total is the credit it grants', () => {
+      const state = given(invoiceDecider, [credit]).when((state) => issueInvoice(issue, state)).thenState();
+      expect(state).toMatchObject({ status: 'paid', total: '-21.61', amountDue: '0.00', creditApplied: '0.00', paidAt: '2026-03-10T23:59:59Z' });
+      expect(creditGrantedAtIssue(credit.data).toString()).toBe('21.61');
+    });
+
+    it('takes no customer credit: credit-exceeds-amount-due', () => {
+      given(invoiceDecider, [credit])
+        .when((state) => issueInvoice({ ...issue, creditApplied: '5.00' }, state))
+        .thenThrows(RuleViolationError, 'credit-exceeds-amount-due');
+    });
+
+    it('grants nothing for a total of zero or more', () => {
+      expect(creditGrantedAtIssue(created.data).toString()).toBe('0.00');
+      expect(creditGrantedAtIssue({ ...created.data, total: '0.00' }).toString()).toBe('0.00');
+    });
   });
 
   it('refuses to issue what is not a draft: ConflictError invoice-not-draft', () => {

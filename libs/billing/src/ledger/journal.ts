@@ -75,16 +75,19 @@ export interface IssuedInvoiceAmounts {
  * Issue: Dr accounts receivable (total), Cr deferred revenue (revenue), Cr tax payable (tax); and
  * the customer credit applied at issue: Dr customer credit, Cr accounts receivable. A negative
  * revenue line (a manual credit line) simply lowers the figures; the posting still balances.
+ * A negative total is no receivable: it becomes customer credit (Dr deferred revenue and tax
+ * payable, Cr customer credit), as the invoice's issue granted it.
  */
 export function invoiceIssuedPosting(invoice: IssuedInvoiceAmounts): JournalPosting {
   const money = (amount: string) => Money.of(amount, invoice.currency);
   const total = money(invoice.total);
   const tax = money(invoice.taxTotal);
   const revenue = money(invoice.revenueTotal);
+  const granted = total.isNegative() ? total.negated() : Money.zero(invoice.currency);
   // total = revenue + tax for both exclusive and inclusive rates; a rounding gap would be a bug.
   return postingOf(invoice.currency, [
-    ['accounts_receivable', total.minus(money(invoice.creditApplied))],
-    ['customer_credit', money(invoice.creditApplied)],
+    ['accounts_receivable', total.plus(granted).minus(money(invoice.creditApplied))],
+    ['customer_credit', money(invoice.creditApplied).minus(granted)],
     ['deferred_revenue', revenue.negated()],
     ['tax_payable', tax.negated()],
   ]);

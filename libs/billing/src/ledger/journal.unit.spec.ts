@@ -41,6 +41,16 @@ describe('journal posting rules', () => {
     });
   });
 
+  it('posts a negative total as customer credit, never as a negative receivable', () => {
+    // Revenue -20.00 and tax -2.00: a proration credit beyond the charges, issued at amount due zero.
+    const posting = invoiceIssuedPosting({ currency: 'USD', total: '-22.00', taxTotal: '-2.00', revenueTotal: '-20.00', creditApplied: '0.00' });
+    expect(posting.lines).toEqual([
+      { account: 'customer_credit', debit: '0.00', credit: '22.00' },
+      { account: 'deferred_revenue', debit: '20.00', credit: '0.00' },
+      { account: 'tax_payable', debit: '2.00', credit: '0.00' },
+    ]);
+  });
+
   it('reverses revenue and tax in proportion with a credit note', () => {
     // Invoice 110.00 = 60.00 + 40.00 revenue + 10.00 tax; a 55.00 note leaves half of it.
     const posting = creditNoteIssuedPosting(
@@ -81,12 +91,14 @@ describe('journal posting rules', () => {
         const revenueTotal = lineRevenues.reduce((t, x) => t + x, 0n);
         const total = revenueTotal + a;
         const issued = { currency: 'USD', total: usd(total), taxTotal: usd(a), revenueTotal: usd(revenueTotal), creditApplied: usd(b < total && b > 0n ? b : 0n) };
+        const credit = { ...issued, total: usd(-total), taxTotal: usd(-a), revenueTotal: usd(-revenueTotal), creditApplied: usd(0n) };
         const remainingBefore = total > 0n ? total : 1n;
         const noteAmount = total > 0n ? c % (total + 1n) : 0n;
         const applied = noteAmount > d ? d : noteAmount;
         const postings = [
           invoiceIssuedPosting(issued),
           invoiceVoidedPosting(issued),
+          invoiceIssuedPosting(credit),
           paymentAppliedPosting('USD', usd(b)),
           paymentCreditPosting('USD', usd(c)),
           paymentRefundedPosting('USD', usd(c + d), usd(d)),
@@ -98,6 +110,8 @@ describe('journal posting rules', () => {
           ),
         ];
         for (const posting of postings) expect(debits(posting).equals(credits(posting))).toBe(true);
+        // A negative total never credits accounts receivable: it is customer credit.
+        expect(invoiceIssuedPosting(credit).lines.some((line) => line.account === 'accounts_receivable' && line.credit !== '0.00')).toBe(false);
       }),
       { numRuns: 2000 },
     );

@@ -68,20 +68,28 @@ export function recognizedAmount(schedule: RecognitionSchedule, share: CreditSha
   if (day < schedule.issuedDay) return Money.zero(currency);
   const serviceDays = BigInt(dayCount(schedule.firstServiceDay, schedule.lastServiceDay));
   const elapsed = BigInt(Math.min(Math.max(dayCount(schedule.firstServiceDay, day), 0), Number(serviceDays)));
-  const total = Money.of(share.total, currency).toMinorUnits();
+  const { total, remaining } = shareInMinorUnits(share, currency);
   if (total === 0n) return Money.zero(currency);
   const revenue = Money.of(schedule.revenueAmount, currency).toMinorUnits();
-  const remaining = Money.of(share.remaining, currency).toMinorUnits();
   return Money.fromMinorUnits(divideRoundingHalfUp(revenue * remaining * elapsed, total * serviceDays), currency);
+}
+
+/**
+ * The share's terms in minor units, with a positive denominator: a negative invoice (its total
+ * became customer credit) has a negative total, and the share is the same ratio either way.
+ */
+function shareInMinorUnits(share: CreditShare, currency: string): { total: bigint; remaining: bigint } {
+  const total = Money.of(share.total, currency).toMinorUnits();
+  const remaining = Money.of(share.remaining, currency).toMinorUnits();
+  return total < 0n ? { total: -total, remaining: -remaining } : { total, remaining };
 }
 
 /** The line's revenue once credit notes took their share: what it recognizes in the end. */
 export function creditedRevenueAmount(schedule: RecognitionSchedule, share: CreditShare): Money {
   const { currency } = schedule;
-  const total = Money.of(share.total, currency).toMinorUnits();
+  const { total, remaining } = shareInMinorUnits(share, currency);
   if (total === 0n) return Money.zero(currency);
   const revenue = Money.of(schedule.revenueAmount, currency).toMinorUnits();
-  const remaining = Money.of(share.remaining, currency).toMinorUnits();
   return Money.fromMinorUnits(divideRoundingHalfUp(revenue * remaining, total), currency);
 }
 

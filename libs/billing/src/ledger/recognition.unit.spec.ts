@@ -95,6 +95,13 @@ describe('revenue recognition schedule', () => {
     expect(creditedRevenueAmount(s, share).toString()).toBe('75.00');
   });
 
+  it('recognizes the lines of a negative invoice whole (nothing credited), its total being negative', () => {
+    const s = schedule('-30.00', '2026-04-01', '2026-04-30');
+    const share = { remaining: '-8.39', total: '-8.39' };
+    expect(recognizedAmount(s, share, '2026-04-10').toString()).toBe('-10.00');
+    expect(creditedRevenueAmount(s, share).toString()).toBe('-30.00');
+  });
+
   it('rounds exactly half-up, ties away from zero', () => {
     expect(divideRoundingHalfUp(5n, 2n)).toBe(3n);
     expect(divideRoundingHalfUp(-5n, 2n)).toBe(-3n);

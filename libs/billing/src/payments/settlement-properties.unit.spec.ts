@@ -235,7 +235,12 @@ class World {
 // ---- The books -----------------------------------------------------------------------------
 
 function customerCreditEvents(world: World) {
-  const grants = { payment: new Map<string, string>(), credit_note: new Map<string, string>(), invoice_void: new Map<string, string>() };
+  const grants = {
+    payment: new Map<string, string>(),
+    credit_note: new Map<string, string>(),
+    invoice_void: new Map<string, string>(),
+    invoice: new Map<string, string>(),
+  };
   let applied = zero;
   const revokedByPayment = new Map<string, Money>();
   for (const event of world.customer) {

@@ -9,10 +9,12 @@ import {
   START,
   StreamNotFoundError,
 } from '@eventstore/db-client';
-import { boundedCount, canonicalBatch, planAppendNew, repeatedIds } from '../append-rules';
-import { DuplicateEventIdError } from '../errors';
+import { boundedCount, canonicalBatch, canonicalExpectedBatches, canonicalStreamBatches, planAppendNew, repeatedIds } from '../append-rules';
+import { DuplicateEventIdError, IntegrityNotSupportedError, WrongExpectedRevisionError, WrongExpectedRevisionsError } from '../errors';
 import {
+  AppendManyResult,
   AppendNewResult,
+  ExpectedStreamBatch,
   IntegrityReport,
   mergeAppendNewResults,
   StreamBatch,
@@ -84,15 +86,40 @@ export class EventStoreDbEventStore implements EventStore {
     return { appendedIds: toAppend.map((event) => event.id), duplicateIds, position: result.position };
   }
 
-  /** Interim: one `appendNew` per stream, in turn (not atomic across streams). */
+  /**
+   * One `appendNew` per stream, in turn. NOT atomic across streams: EventStoreDB has no
+   * multi-stream transaction, so a failure midway leaves the earlier streams appended (a retry
+   * of the same call then appends the rest; see docs/event-store.md).
+   */
   async appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult> {
     const results: AppendNewResult[] = [];
-    for (const batch of batches) results.push(await this.appendNew(batch.streamId, batch.events));
+    for (const batch of canonicalStreamBatches(batches)) results.push(await this.appendNew(batch.streamId, batch.events));
     return mergeAppendNewResults(results);
   }
 
+  /**
+   * One `append` per stream, in turn. NOT atomic across streams (no multi-stream transaction):
+   * a conflict midway leaves the earlier streams appended and stops there; a retry of the same
+   * call finds those appended (idempotent) and goes on. Every event sent counts as appended.
+   */
+  async appendMany(batches: readonly ExpectedStreamBatch[]): Promise<AppendManyResult> {
+    const results: AppendResult[] = [];
+    let appendedCount = 0;
+    for (const batch of canonicalExpectedBatches(batches)) {
+      try {
+        results.push(await this.append(batch.streamId, batch.events, { expectedRevision: batch.expectedRevision }));
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        throw new WrongExpectedRevisionsError([error]);
+      }
+      appendedCount += batch.events.length;
+    }
+    return { results, appendedCount };
+  }
+
+  /** No hash chain is kept on EventStoreDB (docs/event-store.md, "EventStoreDB's limits"). */
   async verifyIntegrity(): Promise<IntegrityReport> {
-    throw new Error(`event store ${this.name}: verifyIntegrity is not implemented yet`);
+    throw new IntegrityNotSupportedError(this.name);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

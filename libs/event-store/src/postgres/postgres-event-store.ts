@@ -4,15 +4,19 @@ import {
   StoredEventRef,
   boundedCount,
   canonicalBatch,
+  canonicalExpectedBatches,
+  canonicalStreamBatches,
   decideAppend,
+  decideAppendMany,
   planAppendNew,
   repeatedIds,
 } from '../append-rules';
-import { DuplicateEventIdError } from '../errors';
+import { DuplicateEventIdError, WrongExpectedRevisionsError } from '../errors';
 import {
+  AppendManyResult,
   AppendNewResult,
+  ExpectedStreamBatch,
   IntegrityReport,
-  mergeAppendNewResults,
   StreamBatch,
   AppendOptions,
   AppendResult,
@@ -28,12 +32,19 @@ import {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
+import { Seal, SealingEventStore } from '../sealing';
 import { CatchUpSubscription } from './catch-up-subscription';
 import {
   EVENTS_TABLE,
   MIGRATION_LOCK_STATEMENT,
   NOTIFICATION_CHANNEL,
   SCHEMA_STATEMENTS,
+  SEAL_EVENTS_MAX,
+  VERIFY_CHAIN_REASON_STATEMENT,
+  VERIFY_CHAIN_STATEMENT,
+  VERIFY_HEADS_STATEMENT,
+  VERIFY_SEALS_STATEMENT,
+  VERIFY_SETTINGS_STATEMENTS,
 } from './schema';
 import { RunAppend, appendRunner } from './append-connection';
 import {
@@ -77,6 +88,7 @@ interface EventRow {
   type: string;
   data: JsonObject;
   metadata: EventMetadata;
+  hash: string;
 }
 
 /** What `event_store_append` returns: whether it wrote, and the state it decided on. */
@@ -89,7 +101,29 @@ interface AppendRow {
   appended_count: string;
 }
 
-const EVENT_COLUMNS = 'global_position, stream_id, stream_revision, event_id::text as event_id, type, data, metadata';
+/** What `event_store_append_new_many` returns: whether it wrote, the ids it found stored, where it wrote. */
+interface AppendNewManyRow {
+  written: boolean;
+  existing_ids: string[];
+  first_position: string | null;
+  appended_count: string;
+}
+
+/** What `event_store_append_many` returns: whether it wrote, and the state it decided on. */
+interface AppendManyRow {
+  written: boolean;
+  /** Stream id to current revision, for the streams that exist. */
+  currents: Record<string, string>;
+  existing: AppendRow['existing'];
+  first_position: string | null;
+  appended_count: string;
+}
+
+const EVENT_COLUMNS =
+  "global_position, stream_id, stream_revision, event_id::text as event_id, type, data, metadata, encode(hash, 'hex') as hash";
+
+/** Seals one `seal()` call makes at most (each covers up to SEAL_EVENTS_MAX events): a bound on one call's work. */
+const SEALS_PER_CALL_MAX = 100;
 
 /**
  * Races the database settles by aborting one side: an id committed by another stream's append
@@ -102,7 +136,7 @@ const RACE_SQLSTATES = new Set(['23505', '40001', '40P01']);
  * The event store on Postgres, through a `SqlClient`, so the same SQL serves server Postgres and
  * PGlite. Ordering: see `schema.ts` and docs/event-store.md.
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements SealingEventStore {
   readonly name: string;
   private readonly runAppend: RunAppend;
   private readonly inProcessWakeUps: InProcessWakeUps;
@@ -194,15 +228,104 @@ export class PostgresEventStore implements EventStore {
     return appendNewOutcome(batch, row);
   }
 
-  /** Interim: one `appendNew` per stream, in turn (not atomic across streams). */
+  /**
+   * `appendNew` for several streams in one statement and one transaction: all or nothing. Ids are
+   * checked across the whole store and the whole call (a repeat in another stream of the same call
+   * is a duplicate too); the log keeps the caller's order.
+   */
   async appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult> {
-    const results: AppendNewResult[] = [];
-    for (const batch of batches) results.push(await this.appendNew(batch.streamId, batch.events));
-    return mergeAppendNewResults(results);
+    const events = canonicalStreamBatches(batches).flatMap((batch) =>
+      batch.events.map((event) => ({ ...event, streamId: batch.streamId })),
+    );
+    if (events.length === 0) return { appendedIds: [], duplicateIds: [] };
+    const row = await this.withRaceRetries(() =>
+      this.runAppend((executor) => callAppendNewMany(executor, events, this.notifyInTransaction)),
+    );
+    if (row.written) this.announceCommitted();
+    return appendNewManyOutcome(events, row);
   }
 
+  /**
+   * One statement and one transaction (`event_store_append_many`). When the database declines,
+   * the rules decide per stream on the state it saw: a conflict anywhere fails the call; batches
+   * already appended (a retry) keep their original results and the rest are written by another
+   * call, which each time has fewer batches, so the loop ends.
+   */
+  async appendMany(batches: readonly ExpectedStreamBatch[]): Promise<AppendManyResult> {
+    const checked = canonicalExpectedBatches(batches);
+    const results: AppendResult[] = new Array(checked.length);
+    let pending = checked.map((_, index) => index);
+    let appendedCount = 0;
+    while (pending.length > 0) {
+      const part = pending.map((index) => checked[index]);
+      const row = await this.withRaceRetries(() =>
+        this.runAppend((executor) => callAppendMany(executor, part, this.notifyInTransaction)),
+      );
+      if (row.written) {
+        this.announceCommitted();
+        appendedCount = writtenManyResults(part, row).reduce((count, result, partIndex) => {
+          results[pending[partIndex]] = result;
+          return count + part[partIndex].events.length;
+        }, 0);
+        break;
+      }
+      const currents = new Map(Object.entries(row.currents).map(([streamId, revision]) => [streamId, BigInt(revision)]));
+      const decision = decideAppendMany(part, currents, storedRefs(row.existing));
+      if (decision.conflicts.length > 0) throw new WrongExpectedRevisionsError(decision.conflicts);
+      if (decision.toWrite.length === part.length) throw new Error('event store: the database declined an appendMany the rules allow');
+      for (const [partIndex, result] of decision.alreadyAppended) results[pending[partIndex]] = result;
+      pending = decision.toWrite.map((partIndex) => pending[partIndex]);
+    }
+    return { results, appendedCount };
+  }
+
+  /**
+   * Checks every stream's hash chain, every stream head and every seal, set-based, in one
+   * transaction (statements in schema.ts). The first position that does not verify wins; a
+   * failing seal counts at the first position it should cover, unless an event that fails at or
+   * before the seal's position already explains it.
+   */
   async verifyIntegrity(): Promise<IntegrityReport> {
-    throw new Error(`event store ${this.name}: verifyIntegrity is not implemented yet`);
+    return this.sql.transaction(async (tx) => {
+      for (const statement of VERIFY_SETTINGS_STATEMENTS) await tx.query(statement);
+      const chain = (await tx.query<{ checked: string; bad_position: string | null }>(VERIFY_CHAIN_STATEMENT)).rows[0];
+      let bad: { position: bigint; reason: string } | undefined;
+      if (chain.bad_position !== null) {
+        const reason = await tx.query<{ reason: string }>(VERIFY_CHAIN_REASON_STATEMENT, [chain.bad_position]);
+        bad = { position: BigInt(chain.bad_position), reason: reason.rows[0]?.reason ?? 'chain check failed' };
+      }
+      const [head] = (await tx.query<{ bad_position: string; reason: string }>(VERIFY_HEADS_STATEMENT)).rows;
+      if (head && (!bad || BigInt(head.bad_position) < bad.position)) bad = { position: BigInt(head.bad_position), reason: head.reason };
+      const [seal] = (await tx.query<{ seal_position: string; covered_after: string }>(VERIFY_SEALS_STATEMENT)).rows;
+      if (seal && (!bad || bad.position > BigInt(seal.seal_position))) {
+        bad = {
+          position: BigInt(seal.covered_after) + 1n,
+          reason: `seal at ${seal.seal_position} does not match the events in (${seal.covered_after}, ${seal.seal_position}]`,
+        };
+      }
+      const report: IntegrityReport = { ok: bad === undefined, checked: BigInt(chain.checked) };
+      if (bad) Object.assign(report, { firstBadPosition: bad.position, reason: bad.reason });
+      return report;
+    });
+  }
+
+  /**
+   * Seals what readers can see now, in seals of at most SEAL_EVENTS_MAX events; returns the seals
+   * made, none when nothing is new. Safe from several processes at once (seals are serialised).
+   */
+  async seal(): Promise<Seal[]> {
+    const seals: Seal[] = [];
+    for (let call = 0; call < SEALS_PER_CALL_MAX; call++) {
+      const result = await this.sql.query<{ seal_position: string; event_count: string; digest: string }>(
+        'select seal_position, event_count, digest from event_store_seal($1)',
+        [SEAL_EVENTS_MAX],
+      );
+      const row = result.rows[0];
+      if (!row) break;
+      seals.push({ position: BigInt(row.seal_position), eventCount: BigInt(row.event_count), digest: row.digest });
+      if (BigInt(row.event_count) < BigInt(SEAL_EVENTS_MAX)) break;
+    }
+    return seals;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -320,19 +443,88 @@ async function callAppend(
   return result.rows[0];
 }
 
+async function callAppendNewMany(
+  executor: SqlExecutor,
+  events: readonly (NewEvent & { streamId: string })[],
+  notify: boolean,
+): Promise<AppendNewManyRow> {
+  const payload = JSON.stringify(
+    events.map((event) => ({ s: event.streamId, id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
+  );
+  const streamIds = [...new Set(events.map((event) => event.streamId))];
+  const result = await executor.query<AppendNewManyRow>(
+    'select * from event_store_append_new_many($1::text[], $2::uuid[], $3::jsonb, $4)',
+    [streamIds, events.map((event) => event.id), payload, notify],
+  );
+  return result.rows[0];
+}
+
+async function callAppendMany(
+  executor: SqlExecutor,
+  batches: readonly ExpectedStreamBatch[],
+  notify: boolean,
+): Promise<AppendManyRow> {
+  const expected = JSON.stringify(
+    batches.map(({ streamId, expectedRevision }) =>
+      typeof expectedRevision === 'bigint'
+        ? { s: streamId, k: 'revision', r: expectedRevision.toString() }
+        : { s: streamId, k: expectedRevision, r: null },
+    ),
+  );
+  const events = batches.flatMap((batch) =>
+    batch.events.map((event) => ({ s: batch.streamId, id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
+  );
+  const result = await executor.query<AppendManyRow>(
+    'select * from event_store_append_many($1::jsonb, $2::uuid[], $3::jsonb, $4)',
+    [expected, events.map((event) => event.id), JSON.stringify(events), notify],
+  );
+  return result.rows[0];
+}
+
+/** Per stream: revisions after the current one, positions in the call's order from the first reserved. */
+function writtenManyResults(batches: readonly ExpectedStreamBatch[], row: AppendManyRow): AppendResult[] {
+  const total = batches.reduce((sum, batch) => sum + batch.events.length, 0);
+  if (Number(row.appended_count) !== total) throw new Error(`event store: ${row.appended_count} of ${total} events written`);
+  let offset = BigInt(row.first_position ?? '0') - 1n;
+  return batches.map((batch) => {
+    const current = row.currents[batch.streamId];
+    const count = BigInt(batch.events.length);
+    offset += count;
+    return { nextExpectedRevision: (current === undefined ? -1n : BigInt(current)) + count, position: offset };
+  });
+}
+
+/** The same plan as the database's: first occurrences of ids not stored, in the caller's order, on consecutive positions. */
+function appendNewManyOutcome(events: readonly NewEvent[], row: AppendNewManyRow): AppendNewResult {
+  const plan = planAppendNew(events, new Set(row.existing_ids));
+  const appendedCount = Number(row.appended_count);
+  if (appendedCount !== (row.written ? plan.toAppend.length : 0)) {
+    throw new Error(`event store: ${appendedCount} events written, ${plan.toAppend.length} planned`);
+  }
+  if (!row.written) return { appendedIds: [], duplicateIds: plan.duplicateIds };
+  return {
+    appendedIds: plan.toAppend.map((event) => event.id),
+    duplicateIds: plan.duplicateIds,
+    position: BigInt(row.first_position ?? '0') + BigInt(appendedCount - 1),
+  };
+}
+
 function stateOf(streamId: string, row: AppendRow): Pick<AppendState, 'streamId' | 'currentRevision' | 'existing'> {
-  const existing: StoredEventRef[] = row.existing.map((event) => ({
+  return {
+    streamId,
+    currentRevision: row.current_revision === null ? undefined : BigInt(row.current_revision),
+    existing: storedRefs(row.existing),
+  };
+}
+
+function storedRefs(existing: AppendRow['existing']): StoredEventRef[] {
+  return existing.map((event) => ({
     id: event.id,
     streamId: event.streamId,
     type: event.type,
     revision: BigInt(event.revision),
     position: BigInt(event.position),
   }));
-  return {
-    streamId,
-    currentRevision: row.current_revision === null ? undefined : BigInt(row.current_revision),
-    existing,
-  };
 }
 
 /**
@@ -381,6 +573,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     position: BigInt(row.global_position),
     data: row.data,
     metadata: row.metadata,
+    hash: row.hash,
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
+import { DuplicateEventIdError, IntegrityNotSupportedError, WrongExpectedRevisionError, WrongExpectedRevisionsError } from '../errors';
 import {
   AppendResult,
   EventStore,
@@ -45,6 +45,10 @@ export interface EventStoreContractFactory {
   appendNewReportsDuplicates: boolean;
   /** Events in the volume test; 100,000 unless the adapter says otherwise. */
   volumeEventCount?: number;
+  /** Whether `appendNewMany` is one transaction (Postgres) or a loop over streams (EventStoreDB). */
+  appendNewManyAtomic: boolean;
+  /** Whether events carry a hash chain that `verifyIntegrity` checks (Postgres) or not (EventStoreDB). */
+  keepsHashChain: boolean;
 }
 
 interface Context {
@@ -76,6 +80,9 @@ export function defineEventStoreContract(factory: EventStoreContractFactory): vo
   describe('idempotent retries', () => defineIdempotencyTests(context));
   describe('concurrent writers', () => defineConcurrencyTests(context));
   describe('appendNew', () => defineAppendNewTests(context));
+  describe('appendNewMany', () => defineAppendNewManyTests(context));
+  describe('appendMany', () => defineAppendManyTests(context));
+  describe('tamper evidence', () => defineHashChainTests(context));
   describe('global order', () => defineGlobalOrderTests(context));
   describe('subscriptions', () => defineSubscriptionTests(context));
   describe('volume', () => defineVolumeTests(context));
@@ -479,6 +486,345 @@ function defineAppendNewTests(context: Context): void {
       const read = await store.readStream(stream);
       expect(read.map((event) => event.revision)).toEqual(read.map((_, index) => BigInt(index)));
     }
+  });
+}
+
+function defineAppendNewManyTests(context: Context): void {
+  const reportsDuplicates = context.factory.appendNewReportsDuplicates;
+
+  it('appends to several streams in one call, each on contiguous revisions', async () => {
+    const store = context.store();
+    const [first, second] = [streamName('many-a'), streamName('many-b')];
+    await store.appendNew(first, newEvents(2, 'UsageRecorded'));
+    const forFirst = newEvents(3, 'UsageRecorded');
+    const forSecond = newEvents(2, 'UsageRecorded');
+
+    const result = await store.appendNewMany([
+      { streamId: first, events: forFirst },
+      { streamId: second, events: forSecond },
+      { streamId: streamName('many-empty'), events: [] },
+    ]);
+
+    expect(result.appendedIds).toEqual([...forFirst, ...forSecond].map((event) => event.id));
+    expect(result.duplicateIds).toEqual([]);
+    const readFirst = await store.readStream(first);
+    const readSecond = await store.readStream(second);
+    expect(readFirst.slice(2).map((event) => event.id)).toEqual(forFirst.map((event) => event.id));
+    expect(readFirst.map((event) => event.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
+    expect(readSecond.map((event) => event.revision)).toEqual([0n, 1n]);
+    expectStrictlyIncreasing(readFirst.map((event) => event.position));
+    const positions = [...readFirst.slice(2), ...readSecond].map((event) => event.position);
+    expect(result.position).toBe(positions.reduce((max, position) => (position > max ? position : max)));
+    await expect(store.appendNewMany([])).resolves.toEqual({ appendedIds: [], duplicateIds: [] });
+  });
+
+  itIf(reportsDuplicates, 'skips ids stored anywhere and ids repeated within the call, across streams', async () => {
+    const store = context.store();
+    const [first, second, elsewhere] = [streamName('many-dup-a'), streamName('many-dup-b'), streamName('many-dup-c')];
+    const [stored, fresh, repeatedInStream, repeatedAcross] = newEvents(4, 'UsageRecorded');
+    await store.appendNew(elsewhere, [stored]);
+
+    const result = await store.appendNewMany([
+      { streamId: first, events: [stored, fresh, repeatedInStream, repeatedInStream, repeatedAcross] },
+      { streamId: second, events: [repeatedAcross, stored] },
+    ]);
+
+    expect(result.appendedIds).toEqual([fresh.id, repeatedInStream.id, repeatedAcross.id]);
+    expect(result.duplicateIds).toEqual([stored.id, repeatedInStream.id, repeatedAcross.id, stored.id]);
+    expect((await store.readStream(first)).map((event) => [event.id, event.revision])).toEqual([
+      [fresh.id, 0n],
+      [repeatedInStream.id, 1n],
+      [repeatedAcross.id, 2n],
+    ]);
+    expect(await store.readStream(second)).toEqual([]);
+    expect((await store.readStream(elsewhere)).map((event) => event.id)).toEqual([stored.id]);
+    await expect(store.appendNewMany([{ streamId: first, events: [fresh] }])).resolves.toEqual({
+      appendedIds: [],
+      duplicateIds: [fresh.id],
+    });
+  });
+
+  itIf(context.factory.appendNewManyAtomic, 'is atomic across streams: a failure in one stream writes nothing anywhere', async () => {
+    const store = context.store();
+    const [first, second] = [streamName('many-atomic-a'), streamName('many-atomic-b')];
+    // Postgres refuses a NUL character in jsonb, so the call fails inside the database, after the
+    // first stream's events are already part of the statement.
+    const unstorable = newEvent('UsageRecorded', { note: 'nul \u0000 here' });
+
+    await expect(
+      store.appendNewMany([
+        { streamId: first, events: newEvents(3, 'UsageRecorded') },
+        { streamId: second, events: [newEvent('UsageRecorded'), unstorable] },
+      ]),
+    ).rejects.toThrow();
+
+    expect(await store.readStream(first)).toEqual([]);
+    expect(await store.readStream(second)).toEqual([]);
+  });
+
+  itIf(reportsDuplicates, '24 concurrent callers over overlapping streams: each id once, revisions contiguous, readers skip nothing', async () => {
+    const store = context.store();
+    const head = await store.headPosition();
+    const streams = Array.from({ length: 10 }, () => streamName('many-race'));
+    const offered = newEvents(120, 'UsageRecorded');
+    const calls = Array.from({ length: 24 }, (_, call) =>
+      streams
+        .filter((_stream, index) => (index + call) % 3 !== 0)
+        .map((streamId, index) => ({
+          streamId,
+          events: Array.from({ length: 6 }, (__, offset) => offered[(call * 11 + index * 5 + offset * 7) % offered.length]),
+        })),
+    );
+    const wanted = new Set(streams);
+    const seen: RecordedEvent[] = [];
+    let reading = true;
+    const reader = (async () => {
+      let checkpoint = head;
+      while (reading) {
+        const page = await store.readAll({ after: checkpoint, maxCount: 50 });
+        seen.push(...page.filter((event) => wanted.has(event.streamId)));
+        if (page.length > 0) checkpoint = page[page.length - 1].position;
+        else await sleep(5);
+      }
+      return checkpoint;
+    })();
+
+    const results = await Promise.all(calls.map((batches) => store.appendNewMany(batches)));
+    const last = results.reduce((max, result) => (result.position !== undefined && result.position > max ? result.position : max), 0n);
+    await caughtUpTo(store, last);
+    reading = false;
+    const checkpoint = await reader;
+    seen.push(...(await readAllOf(store, checkpoint, wanted)));
+
+    const appended = results.flatMap((result) => result.appendedIds);
+    expect(new Set(appended).size).toBe(appended.length);
+    expect(new Set(appended)).toEqual(new Set(calls.flat().flatMap((batch) => batch.events.map((event) => event.id))));
+    const stored = (await Promise.all(streams.map((stream) => store.readStream(stream)))).flat();
+    expect(stored).toHaveLength(appended.length);
+    for (const stream of streams) {
+      const read = stored.filter((event) => event.streamId === stream);
+      expect(read.map((event) => event.revision)).toEqual(read.map((_, index) => BigInt(index)));
+      expectStrictlyIncreasing(read.map((event) => event.position));
+    }
+    // A reader that checkpointed while the callers were appending saw every event, in log order.
+    expectStrictlyIncreasing(seen.map((event) => event.position));
+    expect(seen.map((event) => event.id).sort()).toEqual(stored.map((event) => event.id).sort());
+  }, 60_000);
+}
+
+function defineAppendManyTests(context: Context): void {
+  const atomic = context.factory.appendNewManyAtomic;
+
+  it('appends to several streams, each at its expected revision, answering what append would', async () => {
+    const store = context.store();
+    const [existing, fresh] = [streamName('am-existing'), streamName('am-fresh')];
+    await store.append(existing, newEvents(2), { expectedRevision: 'no_stream' });
+    const [forExisting, forFresh] = [newEvents(3), newEvents(1)];
+
+    const result = await store.appendMany([
+      { streamId: existing, events: forExisting, expectedRevision: 1n },
+      { streamId: fresh, events: forFresh, expectedRevision: 'no_stream' },
+    ]);
+
+    const [readExisting, readFresh] = [await store.readStream(existing), await store.readStream(fresh)];
+    expect(readExisting.map((event) => [event.id, event.revision])).toEqual([
+      ...readExisting.slice(0, 2).map((event) => [event.id, event.revision]),
+      ...forExisting.map((event, index) => [event.id, BigInt(index + 2)]),
+    ]);
+    expect(readFresh.map((event) => [event.id, event.revision])).toEqual([[forFresh[0].id, 0n]]);
+    expect(result.results).toEqual([
+      { nextExpectedRevision: 4n, position: readExisting[4].position },
+      { nextExpectedRevision: 0n, position: readFresh[0].position },
+    ]);
+    expect(result.appendedCount).toBe(4);
+    await expect(store.appendMany([])).resolves.toEqual({ results: [], appendedCount: 0 });
+  });
+
+  itIf(atomic, 'all or nothing: a failed expectation anywhere writes nothing and names every failing stream', async () => {
+    const store = context.store();
+    const [good, moved, missing] = [streamName('am-good'), streamName('am-moved'), streamName('am-missing')];
+    await store.append(good, [newEvent()], { expectedRevision: 'no_stream' });
+    await store.append(moved, newEvents(2), { expectedRevision: 'no_stream' });
+
+    const error = await rejectionOf(
+      store.appendMany([
+        { streamId: good, events: newEvents(2), expectedRevision: 0n },
+        { streamId: moved, events: [newEvent()], expectedRevision: 0n },
+        { streamId: missing, events: [newEvent()], expectedRevision: 'exists' },
+      ]),
+    );
+
+    expect(error).toBeInstanceOf(WrongExpectedRevisionsError);
+    expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+    expect((error as WrongExpectedRevisionsError).conflicts).toEqual([
+      { streamId: moved, expectedRevision: 0n, actualRevision: 1n },
+      { streamId: missing, expectedRevision: 'exists', actualRevision: 'no_stream' },
+    ]);
+    expect(await store.readStream(good)).toHaveLength(1);
+    expect(await store.readStream(moved)).toHaveLength(2);
+    expect(await store.readStream(missing)).toEqual([]);
+  });
+
+  itIf(atomic, 'all or nothing: an id stored elsewhere is a DuplicateEventIdError and writes nothing', async () => {
+    const store = context.store();
+    const [first, second, elsewhere] = [streamName('am-dup-a'), streamName('am-dup-b'), streamName('am-dup-c')];
+    const stored = newEvent();
+    await store.append(elsewhere, [stored], { expectedRevision: 'no_stream' });
+
+    await expect(
+      store.appendMany([
+        { streamId: first, events: newEvents(2), expectedRevision: 'no_stream' },
+        { streamId: second, events: [stored], expectedRevision: 'no_stream' },
+      ]),
+    ).rejects.toBeInstanceOf(DuplicateEventIdError);
+    expect(await store.readStream(first)).toEqual([]);
+    expect(await store.readStream(second)).toEqual([]);
+  });
+
+  it('a retry of an appended call answers the original results and writes nothing, even after the streams moved on', async () => {
+    const store = context.store();
+    const [first, second] = [streamName('am-retry-a'), streamName('am-retry-b')];
+    await store.append(first, [newEvent()], { expectedRevision: 'no_stream' });
+    const call = [
+      { streamId: first, events: newEvents(2), expectedRevision: 0n },
+      { streamId: second, events: newEvents(1), expectedRevision: 'no_stream' as const },
+    ];
+    const original = await store.appendMany(call);
+    await store.append(first, [newEvent()], { expectedRevision: 2n });
+
+    const retry = await store.appendMany(call);
+
+    expect(retry.results).toEqual(original.results);
+    if (atomic) expect(retry.appendedCount).toBe(0);
+    expect(await store.readStream(first)).toHaveLength(4);
+    expect(await store.readStream(second)).toHaveLength(1);
+  });
+
+  itIf(atomic, 'a retry of a call partly appended already writes the rest', async () => {
+    const store = context.store();
+    const [done, todo] = [streamName('am-part-done'), streamName('am-part-todo')];
+    const call = [
+      { streamId: done, events: newEvents(2), expectedRevision: 'no_stream' as const },
+      { streamId: todo, events: newEvents(1), expectedRevision: 'no_stream' as const },
+    ];
+    const single = await store.append(done, call[0].events, { expectedRevision: 'no_stream' });
+
+    const result = await store.appendMany(call);
+
+    const [readTodo] = await store.readStream(todo);
+    expect(result).toEqual({ results: [single, { nextExpectedRevision: 0n, position: readTodo.position }], appendedCount: 1 });
+    expect(await store.readStream(done)).toHaveLength(2);
+  });
+
+  itIf(atomic, '16 writers over overlapping streams, retrying on conflict: all land on contiguous revisions, readers skip nothing', async () => {
+    const store = context.store();
+    const head = await store.headPosition();
+    const streams = Array.from({ length: 6 }, () => streamName('am-race'));
+    const wanted = new Set(streams);
+    const seen: RecordedEvent[] = [];
+    let reading = true;
+    const reader = (async () => {
+      let checkpoint = head;
+      while (reading) {
+        const page = await store.readAll({ after: checkpoint, maxCount: 50 });
+        seen.push(...page.filter((event) => wanted.has(event.streamId)));
+        if (page.length > 0) checkpoint = page[page.length - 1].position;
+        else await sleep(5);
+      }
+      return checkpoint;
+    })();
+
+    const writer = async (writerIndex: number): Promise<{ ids: string[]; last: bigint }> => {
+      const mine = streams.filter((_stream, index) => (index + writerIndex) % 3 !== 0);
+      const ids: string[] = [];
+      let last = 0n;
+      for (let round = 0; round < 3; round++) {
+        const events = mine.map(() => newEvents(2));
+        for (;;) {
+          const revisions = await Promise.all(mine.map(async (stream) => (await store.readStream(stream)).at(-1)?.revision));
+          try {
+            const result = await store.appendMany(
+              mine.map((streamId, index) => ({ streamId, events: events[index], expectedRevision: revisions[index] ?? 'no_stream' })),
+            );
+            for (const appended of result.results) if (appended.position > last) last = appended.position;
+            break;
+          } catch (error) {
+            if (!(error instanceof WrongExpectedRevisionsError)) throw error;
+          }
+        }
+        ids.push(...events.flat().map((event) => event.id));
+      }
+      return { ids, last };
+    };
+    const written = await Promise.all(Array.from({ length: 16 }, (_, index) => writer(index)));
+    await caughtUpTo(store, written.reduce((max, { last }) => (last > max ? last : max), 0n));
+    reading = false;
+    seen.push(...(await readAllOf(store, await reader, wanted)));
+
+    const stored = (await Promise.all(streams.map((stream) => store.readStream(stream)))).flat();
+    expect(stored.map((event) => event.id).sort()).toEqual(written.flatMap(({ ids }) => ids).sort());
+    for (const stream of streams) {
+      const read = stored.filter((event) => event.streamId === stream);
+      expect(read.map((event) => event.revision)).toEqual(read.map((_, index) => BigInt(index)));
+      expectStrictlyIncreasing(read.map((event) => event.position));
+    }
+    expectStrictlyIncreasing(seen.map((event) => event.position));
+    expect(seen.map((event) => event.id).sort()).toEqual(stored.map((event) => event.id).sort());
+    if (context.factory.keepsHashChain) await expect(store.verifyIntegrity()).resolves.toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('refuses a stream named twice, an empty batch and an id twice in one call, writing nothing', async () => {
+    const store = context.store();
+    const stream = streamName('am-shape');
+    const repeated = newEvent();
+    await expect(
+      store.appendMany([
+        { streamId: stream, events: [newEvent()], expectedRevision: 'any' },
+        { streamId: stream, events: [newEvent()], expectedRevision: 'any' },
+      ]),
+    ).rejects.toThrow(RangeError);
+    await expect(store.appendMany([{ streamId: stream, events: [], expectedRevision: 'any' }])).rejects.toThrow(RangeError);
+    await expect(
+      store.appendMany([
+        { streamId: stream, events: [repeated], expectedRevision: 'any' },
+        { streamId: streamName('am-shape-b'), events: [repeated], expectedRevision: 'any' },
+      ]),
+    ).rejects.toBeInstanceOf(DuplicateEventIdError);
+    expect(await store.readStream(stream)).toEqual([]);
+  });
+}
+
+function defineHashChainTests(context: Context): void {
+  const chained = context.factory.keepsHashChain;
+
+  itIf(chained, 'every event carries a lowercase hex hash; readStream and readAll agree', async () => {
+    const store = context.store();
+    const head = await store.headPosition();
+    const stream = streamName('hashes');
+    await store.append(stream, newEvents(3), { expectedRevision: 'no_stream' });
+    const last = await store.appendNewMany([{ streamId: stream, events: newEvents(2, 'UsageRecorded') }]);
+    await caughtUpTo(store, last.position ?? 0n);
+
+    const read = await store.readStream(stream);
+    expect(read.every((event) => /^[0-9a-f]{64}$/.test(event.hash ?? ''))).toBe(true);
+    expect(new Set(read.map((event) => event.hash)).size).toBe(read.length);
+    const fromLog = await readAllOf(store, head, new Set([stream]));
+    expect(fromLog.map((event) => event.hash)).toEqual(read.map((event) => event.hash));
+  });
+
+  itIf(chained, 'verifyIntegrity passes on a log written through the port', async () => {
+    const store = context.store();
+    await store.appendNewMany([
+      { streamId: streamName('verify-a'), events: newEvents(3, 'UsageRecorded') },
+      { streamId: streamName('verify-b'), events: newEvents(2, 'UsageRecorded') },
+    ]);
+    const report = await store.verifyIntegrity();
+    expect(report).toEqual({ ok: true, checked: expect.any(BigInt) });
+    expect(report.checked).toBeGreaterThan(0n);
+  });
+
+  itIf(!chained, 'verifyIntegrity says plainly that it is not supported', async () => {
+    await expect(context.store().verifyIntegrity()).rejects.toBeInstanceOf(IntegrityNotSupportedError);
   });
 }
 

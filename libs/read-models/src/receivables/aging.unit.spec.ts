@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Money } from '@accrual/money';
-import { AGING_BUCKETS, AgedAmount, agingBucketOf, agingBucketSql, assembleAgingReport, daysSalesOutstanding } from './aging';
+import { AGING_BUCKETS, AgingBucket, agingBucketOf, agingBucketSql, assembleAgingReport, CustomerBuckets, daysSalesOutstanding, formatMinorUnits, parseMinorUnits } from './aging';
 
 const BUCKET_KEYS = AGING_BUCKETS.map((bucket) => bucket.key);
 
@@ -48,11 +48,13 @@ describe('AR aging buckets (docs/reporting.md, "AR aging")', () => {
     });
     fc.assert(
       fc.property(fc.array(invoice, { maxLength: 50 }), (invoices) => {
-        const amounts: AgedAmount[] = invoices.map((one) => ({
-          customerId: one.customerId,
-          bucket: agingBucketOf(one.daysPastDue),
-          owed: Money.fromMinorUnits(one.cents, 'USD').toString(),
-        }));
+        const byCustomer = new Map<string, CustomerBuckets>();
+        for (const one of invoices) {
+          const row = byCustomer.get(one.customerId) ?? { customerId: one.customerId, owed: { current: 0n, d1_30: 0n, d31_60: 0n, d61_90: 0n, d90_plus: 0n } };
+          row.owed[agingBucketOf(one.daysPastDue)] += one.cents;
+          byCustomer.set(one.customerId, row);
+        }
+        const amounts = [...byCustomer.values()];
         const report = assembleAgingReport('2026-03-31', 'USD', amounts);
         const everything = invoices.reduce((total, one) => total.plus(Money.fromMinorUnits(one.cents, 'USD')), Money.zero('USD'));
         expect(report.totals.total).toBe(everything.toString());
@@ -76,8 +78,27 @@ describe('AR aging buckets (docs/reporting.md, "AR aging")', () => {
       totals: { current: '0', d1_30: '0', d31_60: '0', d61_90: '0', d90_plus: '0', total: '0' },
       customers: [],
     });
-    const report = assembleAgingReport('2026-03-31', 'USD', [{ customerId: 'c', bucket: 'd31_60', owed: '12.5' }]);
+    const owed: Record<AgingBucket, bigint> = { current: 0n, d1_30: 0n, d31_60: 1250n, d61_90: 0n, d90_plus: 0n };
+    const report = assembleAgingReport('2026-03-31', 'USD', [{ customerId: 'c', owed }, { customerId: 'b', owed: { ...owed, d31_60: 0n } }]);
     expect(report.customers).toEqual([{ customerId: 'c', current: '0.00', d1_30: '0.00', d31_60: '12.50', d61_90: '0.00', d90_plus: '0.00', total: '12.50' }]);
+  });
+});
+
+describe('minor units written as Money writes them', () => {
+  it('property: formatMinorUnits equals Money.fromMinorUnits(...).toString() in 0, 2 and 3 digit currencies', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.constantFrom('JPY', 'USD', 'KWD'), (minor, currency) => {
+        const digits = { JPY: 0, USD: 2, KWD: 3 }[currency];
+        expect(formatMinorUnits(minor, digits)).toBe(Money.fromMinorUnits(minor, currency).toString());
+        expect(parseMinorUnits(formatMinorUnits(minor, digits), digits)).toBe(minor);
+      }),
+    );
+  });
+
+  it('reads the database’s decimals at any scale, refusing digits the currency does not have', () => {
+    expect([parseMinorUnits('12.3', 2), parseMinorUnits('-0.50', 2), parseMinorUnits('7', 2), parseMinorUnits('7.000', 0)]).toEqual([1230n, -50n, 700n, 7n]);
+    expect(() => parseMinorUnits('0.001', 2)).toThrow('more than 2 decimal places');
+    expect(() => parseMinorUnits('1e3', 2)).toThrow('not a decimal');
   });
 });
 

@@ -10,7 +10,8 @@ export const REPLAY_PAGE_SIZE = 5_000;
 export const REPLAY_STALL_TIMEOUT_MS = 120_000;
 
 /** Schemas a replay must never drop: the live read models and the other parts of the database. */
-const PROTECTED_SCHEMAS: ReadonlySet<string> = new Set([LIVE_SCHEMA, 'public', 'api', 'relay', 'event_store', 'information_schema']);
+// `privacy` holds the customers' data keys (GDPR), which no replay can bring back.
+const PROTECTED_SCHEMAS: ReadonlySet<string> = new Set([LIVE_SCHEMA, 'public', 'api', 'relay', 'event_store', 'privacy', 'information_schema']);
 
 export interface RebuildOptions {
   store: EventStore;

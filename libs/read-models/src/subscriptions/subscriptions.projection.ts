@@ -42,9 +42,10 @@ export const subscriptionsProjection: Projection = {
     const prices = await pricesOf(tx, schema, after);
     const due = nextBillingAt(after, prices);
     await tx.query(
-      `insert into ${schema}.subscriptions (id, customer_id, status, next_billing_at, state) values ($1, $2, $3, $4, $5)
-       on conflict (id) do update set status = excluded.status, next_billing_at = excluded.next_billing_at, state = excluded.state`,
-      [after.id, after.customerId, after.status, due === null ? null : new Date(due).toISOString(), JSON.stringify(after)],
+      `insert into ${schema}.subscriptions (id, customer_id, status, next_billing_at, state, revision) values ($1, $2, $3, $4, $5, $6)
+       on conflict (id) do update set status = excluded.status, next_billing_at = excluded.next_billing_at, state = excluded.state,
+         revision = excluded.revision`,
+      [after.id, after.customerId, after.status, due === null ? null : new Date(due).toISOString(), JSON.stringify(after), recorded.revision.toString()],
     );
     if (subscriptionEvent.type === 'SubscriptionBilled') {
       await recordBilling(tx, schema, after, subscriptionEvent, recorded.position.toString(), prices);

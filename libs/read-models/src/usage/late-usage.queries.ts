@@ -41,6 +41,35 @@ export async function lateUsagePeriods(
   }));
 }
 
+/** `lateUsagePeriods` for many subscriptions in one query, by subscription id (a billing run's page). */
+export async function lateUsagePeriodsOf(
+  sql: SqlExecutor,
+  subscriptionIds: readonly string[],
+  asOf: string,
+  limit: number,
+  schema = LIVE_SCHEMA,
+): Promise<Map<string, LateUsageRow[]>> {
+  const result = await sql.query<{ subscription_id: string; price_id: string; meter_code: string; period_start: string; period_end: string; quantity: string }>(
+    `select subscription_id, price_id, meter_code, period_start, period_end, quantity from (
+       select l.subscription_id, b.price_id, b.meter_code, b.period_start, b.period_end, b.quantity::text as quantity,
+              row_number() over (partition by l.subscription_id order by l.period_start::timestamptz, l.price_id) as rank
+       from ${schema}.late_usage l
+       join ${schema}.metered_billings b
+         on b.subscription_id = l.subscription_id and b.price_id = l.price_id and b.period_start = l.period_start
+       where l.subscription_id = any($1::text[]) and l.period_end::timestamptz <= $2::timestamptz) ranked
+     where rank <= $3
+     order by subscription_id, rank`,
+    [subscriptionIds, asOf, limit],
+  );
+  const bySubscription = new Map<string, LateUsageRow[]>();
+  for (const row of result.rows) {
+    const rows = bySubscription.get(row.subscription_id) ?? [];
+    rows.push({ priceId: row.price_id, meterCode: row.meter_code, periodStart: row.period_start, periodEnd: row.period_end, billedQuantity: normalizeDecimal(row.quantity) });
+    bySubscription.set(row.subscription_id, rows);
+  }
+  return bySubscription;
+}
+
 /**
  * Marks the billed periods a usage event falls in as late (the usage projection calls it for
  * each new usage event): every subscription of the customer that billed that meter over a period

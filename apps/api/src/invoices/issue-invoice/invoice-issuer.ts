@@ -1,17 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   assignNextNumber,
+  ConflictError,
+  creditGrantedAtIssue,
   customerDecider,
   formatInstant,
   Instant,
   invoiceDecider,
   InvoiceNumberAssignedData,
+  InvoiceState,
   InvoiceView,
   issueInvoice,
   NotFoundError,
   streams,
 } from '@accrual/billing';
-import { WrongExpectedRevisionError } from '@accrual/event-store';
+import { StreamBatch, WrongExpectedRevisionError } from '@accrual/event-store';
+import { Money } from '@accrual/money';
 import { CommandContext, handleCommand, loadStream, MAX_CONFLICT_RETRIES, Runtime, RUNTIME, toNewEvents } from '@accrual/platform';
 import { CustomerCreditLedger } from '../../payments/customer-credit/customer-credit-ledger';
 import { forEachBounded } from '../../shared/bounded-concurrency';
@@ -19,6 +23,13 @@ import { ASSIGNMENTS_PER_APPEND_MAX, InvoiceNumberSequence, SequenceHead } from 
 
 /** Invoices whose numbers are written onto them at once, after one append of many assignments. */
 export const FINISHES_IN_FLIGHT_MAX = 8;
+
+/** What `issueDrafts` takes from its caller about the drafts' customers. */
+export interface IssueTerms {
+  paymentTermsDays(customerId: string): number;
+  /** Whether the customer may hold credit in that currency (then the credit step runs). */
+  hasCredit(customerId: string, currency: string): boolean;
+}
 
 export interface Issued {
   invoice: InvoiceView;
@@ -46,8 +57,8 @@ export class InvoiceIssuer {
       const head = await this.sequence.readHead();
       const completed = await this.finishTrailing(head, context);
       const own = completed.get(invoiceId);
-      if (own) return own;
-      if (head.last?.invoiceId === invoiceId) return this.finish(head.last, context);
+      if (own) return issuedAsAsked(own, issuedAt);
+      if (head.last?.invoiceId === invoiceId) return issuedAsAsked(await this.finish(head.last, context), issuedAt);
       const invoice = await loadStream(this.runtime.eventStore, streams.invoice(invoiceId), invoiceDecider);
       if (invoice.state.status === 'none') throw new NotFoundError('invoice', invoiceId);
       // Let the domain refuse an invoice that is not a draft, before a number is spent on it.
@@ -111,6 +122,80 @@ export class InvoiceIssuer {
     }
   }
 
+  /**
+   * `issueMany` for drafts the caller has just created (a billing run): their state is known, so
+   * nothing is read back. Per chunk: one append of numbers, the customer-credit steps of the few
+   * invoices that move credit (`hasCredit`: customers the caller knows to hold some, and negative
+   * totals), and one multi-stream append of the `InvoiceIssued` events. If the sequence moved
+   * meanwhile (a concurrent issuer), the chunk takes `issueMany`'s path, which reads back.
+   */
+  async issueDrafts(
+    drafts: readonly InvoiceView[],
+    issuedAt: Instant,
+    terms: IssueTerms,
+    context: CommandContext,
+  ): Promise<Map<string, Issued>> {
+    const issued = new Map<string, Issued>();
+    for (let first = 0; first < drafts.length; first += ASSIGNMENTS_PER_APPEND_MAX) {
+      const chunk = drafts.slice(first, first + ASSIGNMENTS_PER_APPEND_MAX);
+      const result = (await this.issueDraftChunk(chunk, issuedAt, terms, context)) ??
+        (await this.issueChunk(chunk.map((draft) => draft.id), issuedAt, context));
+      for (const [invoiceId, outcome] of result) issued.set(invoiceId, outcome);
+    }
+    return issued;
+  }
+
+  /** Undefined when the sequence moved meanwhile: the chunk then takes the careful path (nothing of it was written). */
+  private async issueDraftChunk(
+    drafts: readonly InvoiceView[],
+    issuedAt: Instant,
+    terms: IssueTerms,
+    context: CommandContext,
+  ): Promise<Map<string, Issued> | undefined> {
+    const head = await this.sequence.readHead();
+    // Numbers assigned before and left without their invoice (a crash) are finished first, as always.
+    await this.finishTrailing(head, context);
+    for (const draft of drafts) issueInvoice({ id: draft.id, issuedAt, number: 'unassigned', paymentTermsDays: 0 }, draft);
+    const assignments = drafts.map((draft, index) => assignNextNumber(head.revision + index, draft, formatInstant(issuedAt)));
+    try {
+      await this.runtime.eventStore.append(
+        streams.invoiceNumbers(),
+        assignments.flatMap((assignment) =>
+          toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${assignment.data.invoiceId}`),
+        ),
+        { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
+      );
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) return undefined;
+      throw error;
+    }
+    const batches: StreamBatch[] = [];
+    const issued = new Map<string, Issued>();
+    await forEachBounded([...drafts.entries()], FINISHES_IN_FLIGHT_MAX, async ([index, draft]) => {
+      const { number } = assignments[index].data;
+      const movesCredit = terms.hasCredit(draft.customerId, draft.currency) || !creditGrantedAtIssue(draft).isZero();
+      const creditApplied = movesCredit ? await this.creditAtIssue(draft, context) : undefined;
+      const command = { id: draft.id, issuedAt, number, paymentTermsDays: terms.paymentTermsDays(draft.customerId), creditApplied };
+      const events = issueInvoice(command, draft);
+      // The ids `finish` gives the same issue (handleCommand's seed at the draft's revision 0).
+      batches[index] = { streamId: streams.invoice(draft.id), events: toNewEvents(events, context, `issue:${draft.id}:${number}@0`) };
+      issued.set(draft.id, { invoice: events.reduce((state, event) => invoiceDecider.evolve(state, event), draft as InvoiceState) as InvoiceView, position: null });
+    });
+    const appended = await this.runtime.eventStore.appendNewMany(batches);
+    for (const assignment of assignments) this.sequence.markFinished(assignment.data.sequence);
+    // Another issuer that finished one of these first wrote the same event (same id); answer from the log then.
+    const duplicates = new Set(appended.duplicateIds);
+    for (const [index, batch] of batches.entries()) {
+      if (batch.events.some((event) => duplicates.has(event.id))) {
+        const reloaded = await loadStream(this.runtime.eventStore, batch.streamId, invoiceDecider);
+        issued.set(drafts[index].id, { invoice: reloaded.state as InvoiceView, position: reloaded.lastPosition });
+      } else {
+        (issued.get(drafts[index].id) as Issued).position = appended.position ?? null;
+      }
+    }
+    return issued;
+  }
+
   /** The drafts among `invoiceIds`, in order; one issued already goes to `issued` as it is. */
   private async loadDrafts(invoiceIds: readonly string[], issuedAt: Instant, issued: Map<string, Issued>): Promise<InvoiceView[]> {
     const drafts: Array<InvoiceView | undefined> = new Array(invoiceIds.length);
@@ -154,9 +239,7 @@ export class InvoiceIssuer {
     if (invoice.state.status === 'none') throw new NotFoundError('invoice', assignment.invoiceId);
     const customer = await loadStream(this.runtime.eventStore, streams.customer(invoice.state.customerId), customerDecider);
     const paymentTermsDays = customer.state.status === 'active' ? customer.state.customer.paymentTermsDays : 30;
-    // Customer credit first, on the customer's stream, once per invoice: a crash before the invoice
-    // is issued leaves that application recorded, and finishing the issue uses its amount.
-    const creditApplied = invoice.state.status === 'draft' ? await this.credit.applyAtIssue(invoice.state, context) : undefined;
+    const creditApplied = invoice.state.status === 'draft' ? await this.creditAtIssue(invoice.state, context) : undefined;
     const decided = await handleCommand(
       this.runtime.eventStore,
       streams.invoice(assignment.invoiceId),
@@ -171,6 +254,44 @@ export class InvoiceIssuer {
       context,
       `issue:${assignment.invoiceId}:${assignment.number}`,
     );
-    return { invoice: decided.state as InvoiceView, position: decided.position };
+    const issued = decided.state as InvoiceView;
+    if (decided.events.length === 0 && creditApplied !== undefined) await this.returnUnusedCredit(issued, creditApplied, context);
+    return { invoice: issued, position: decided.position };
   }
+
+  /**
+   * Another issuer wrote the issue between our load and our append: `issueDrafts` applies no
+   * credit to customers the read models show without any, so credit this step applied meanwhile
+   * may be missing from the invoice. What the invoice did not take goes back to the customer.
+   */
+  private async returnUnusedCredit(invoice: InvoiceView, creditApplied: string, context: CommandContext): Promise<void> {
+    const unused = Money.of(creditApplied, invoice.currency).minus(Money.of(invoice.creditApplied, invoice.currency));
+    if (!unused.isPositive()) return;
+    const { customerId, currency, id } = invoice;
+    await this.credit.grant({ customerId, currency, source: 'invoice_void', sourceId: id, amount: unused.toString() }, context);
+  }
+
+  /**
+   * Customer credit first, on the customer's stream, once per invoice: a crash before the invoice
+   * is issued leaves it recorded, and finishing the issue uses it. A negative total becomes credit
+   * (nothing is applied to it); otherwise the customer's credit is applied. Answers the credit applied.
+   */
+  private async creditAtIssue(draft: InvoiceView, context: CommandContext): Promise<string> {
+    const granted = creditGrantedAtIssue(draft);
+    if (granted.isZero()) return this.credit.applyAtIssue(draft, context);
+    const { customerId, currency, id } = draft;
+    await this.credit.grant({ customerId, currency, source: 'invoice', sourceId: id, amount: granted.toString() }, context);
+    return Money.zero(currency).toString();
+  }
+}
+
+/**
+ * An invoice this request found issued already (its earlier attempt, or a crash it completed): the
+ * same `issuedAt` is a retry and answers as it is; another is a second issue of an open invoice.
+ */
+function issuedAsAsked(issued: Issued, issuedAt: Instant): Issued {
+  if (issued.invoice.issuedAt !== formatInstant(issuedAt)) {
+    throw new ConflictError('invoice-not-draft', `invoice ${issued.invoice.id} is ${issued.invoice.status}; only a draft can be issued`);
+  }
+  return issued;
 }

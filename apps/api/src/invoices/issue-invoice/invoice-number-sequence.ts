@@ -7,7 +7,7 @@ import { Runtime, RUNTIME } from '@accrual/platform';
  * lack their invoice (every issuer finishes them before it appends), so an issuer checks this many
  * trailing assignments (ADR 0003).
  */
-export const ASSIGNMENTS_PER_APPEND_MAX = 100;
+export const ASSIGNMENTS_PER_APPEND_MAX = 500;
 
 export interface SequenceHead {
   /** Revision of the sequence stream's last event; -1 when no number was ever assigned. */

@@ -13,8 +13,7 @@ export const customerCreated: CustomerCreated = {
   type: 'CustomerCreated',
   data: {
     id: 'cus_1',
-    name: 'Ada',
-    email: 'ada@example.com',
+    personal: { clear: { name: 'Ada', email: 'ada@example.com', address: null } },
     currency: 'USD',
     country: 'GB',
     region: null,

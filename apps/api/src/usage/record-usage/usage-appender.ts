@@ -1,0 +1,129 @@
+import { EventStore, NewEvent, StreamBatch } from '@accrual/event-store';
+
+/**
+ * Most events one merged append carries: a bound on one statement's work, below the store's own
+ * limit of 10,000 per append.
+ */
+export const USAGE_EVENTS_PER_APPEND_MAX = 5_000;
+
+/**
+ * Appends of usage in flight at once. Concurrent batches share most streams and queue on their
+ * locks, but a second append's parameters are parsed meanwhile, on the other core: one at a time
+ * measured ~15% slower in wall time on the loaded machine, despite less CPU (docs/benchmarks.md).
+ */
+export const USAGE_APPENDS_IN_FLIGHT_MAX = 2;
+
+/** One request's share of a merged append. */
+export interface UsageAppendShare {
+  /** Events of the request the store appended. */
+  appended: number;
+  /** Events of the request the store already held (resent usage ids). */
+  duplicates: number;
+  /**
+   * Position of the last event the merged append wrote (at or after the request's own last
+   * event, so waiting for it reads the request's writes); undefined when it wrote nothing.
+   */
+  position?: bigint;
+}
+
+interface Waiting {
+  batches: readonly StreamBatch[];
+  eventCount: number;
+  resolve(share: UsageAppendShare): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Appends usage for requests as they come, USAGE_APPENDS_IN_FLIGHT_MAX appends at a time:
+ * requests that arrive while those run wait and go together in the next one (group commit). Concurrent usage
+ * batches mostly share customers' streams, so their appends would queue on the same stream locks
+ * anyway; merged, they share one statement, one commit, and each stream's head is moved once
+ * (docs/benchmarks.md, usage over HTTP). Each request is answered only once its append has
+ * committed: 202 means durable.
+ */
+export class UsageAppender {
+  private readonly waiting: Waiting[] = [];
+  private appendsInFlight = 0;
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Appends one request's events (usage ids distinct within it, as `UsageRecorder` ensures). */
+  append(batches: readonly StreamBatch[]): Promise<UsageAppendShare> {
+    const eventCount = batches.reduce((sum, batch) => sum + batch.events.length, 0);
+    if (eventCount === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ batches, eventCount, resolve, reject });
+      if (this.appendsInFlight < USAGE_APPENDS_IN_FLIGHT_MAX) void this.appendWaiting();
+    });
+  }
+
+  private async appendWaiting(): Promise<void> {
+    this.appendsInFlight += 1;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.nextGroup();
+        try {
+          const batches = group.length === 1 ? group[0].batches : mergeByStream(group.map((request) => request.batches));
+          const result = await this.store.appendNewMany(batches);
+          const appended = new Set(result.appendedIds);
+          for (const request of group) request.resolve(shareOf(request.batches, appended, result.position));
+        } catch (error) {
+          for (const request of group) request.reject(error);
+        }
+      }
+    } finally {
+      this.appendsInFlight -= 1;
+    }
+  }
+
+  /**
+   * The waiting requests, oldest first, up to USAGE_EVENTS_PER_APPEND_MAX events (the first one
+   * always). A request that repeats a usage id of an earlier one in the group waits for the next
+   * group, so that within a group each id belongs to one request and the answers stay exact.
+   */
+  private nextGroup(): Waiting[] {
+    const group: Waiting[] = [];
+    const ids = new Set<string>();
+    let eventCount = 0;
+    for (let index = 0; index < this.waiting.length; ) {
+      const request = this.waiting[index];
+      const fits = group.length === 0 || eventCount + request.eventCount <= USAGE_EVENTS_PER_APPEND_MAX;
+      if (fits && !request.batches.some((batch) => batch.events.some((event) => ids.has(event.id)))) {
+        for (const batch of request.batches) for (const event of batch.events) ids.add(event.id);
+        eventCount += request.eventCount;
+        group.push(request);
+        this.waiting.splice(index, 1);
+      } else {
+        index += 1;
+      }
+      if (eventCount >= USAGE_EVENTS_PER_APPEND_MAX) break;
+    }
+    return group;
+  }
+}
+
+/** One list of stream batches from several requests' lists, each stream once, requests' order kept. */
+export function mergeByStream(requests: ReadonlyArray<readonly StreamBatch[]>): StreamBatch[] {
+  const byStream = new Map<string, NewEvent[]>();
+  for (const batches of requests) {
+    for (const batch of batches) {
+      const events = byStream.get(batch.streamId);
+      if (events) events.push(...batch.events);
+      else byStream.set(batch.streamId, [...batch.events]);
+    }
+  }
+  return Array.from(byStream, ([streamId, events]) => ({ streamId, events }));
+}
+
+/** A request's share of a merged append: its events appended, the rest already stored. */
+export function shareOf(batches: readonly StreamBatch[], appendedIds: ReadonlySet<string>, position: bigint | undefined): UsageAppendShare {
+  let appended = 0;
+  let duplicates = 0;
+  for (const batch of batches) {
+    for (const event of batch.events) {
+      if (appendedIds.has(event.id)) appended += 1;
+      else duplicates += 1;
+    }
+  }
+  return appended > 0 ? { appended, duplicates, position } : { appended, duplicates };
+}
