@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { closeRuntime, createRuntime, loadConfig } from '@accrual/platform';
+import { closeRuntime, createRuntime, loadConfig, stopOnSignals } from '@accrual/platform';
 import { sealIntervalMsFrom, startPeriodicSeals } from '@accrual/event-store';
 import { createApiApp } from '../../api/src/create-api-app';
 import { BillingRunService } from '../../api/src/billing-runs/run-billing/billing-run.service';
@@ -44,17 +44,14 @@ async function main(): Promise<void> {
   const scheduler = config.scheduler ? new BillingScheduler(app.get(BillingRunService), runtime.clock) : null;
   scheduler?.start();
   announce(config.port, config, relay !== null, ingest !== null);
-  const stop = async () => {
+  stopOnSignals(async () => {
     scheduler?.stop();
     await app.close();
     await ingest?.stop();
     await relay?.stop();
     await seals.stop();
     await closeRuntime(runtime);
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
 function announce(port: number, config: ReturnType<typeof loadConfig>, relaying: boolean, ingesting: boolean): void {

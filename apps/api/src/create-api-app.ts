@@ -34,7 +34,8 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
   app.use(jsonBodyParser(runtime.config.bodyLimitBytes));
   app.use(bodyParserErrorHandler);
   app.use(refuseUnstorableText);
-  app.enableShutdownHooks();
+  // No `enableShutdownHooks()`: each app's main stops on signals itself (`stopOnSignals`), closing
+  // the app then the runtime; Nest's hooks would re-raise the signal and cut that stop short.
   return app;
 }
 

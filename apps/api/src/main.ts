@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createRuntime, loadConfig } from '@accrual/platform';
+import { closeRuntime, createRuntime, loadConfig, stopOnSignals } from '@accrual/platform';
 import { createApiApp } from './create-api-app';
 
 /** The API alone (production topology): the projector and relay run as their own processes. */
@@ -9,6 +9,10 @@ async function main(): Promise<void> {
   const app = await createApiApp(runtime);
   await app.listen(config.port);
   console.log(JSON.stringify({ level: 'info', msg: 'accrual api listening', port: config.port }));
+  stopOnSignals(async () => {
+    await app.close();
+    await closeRuntime(runtime);
+  });
 }
 
 main().catch((error) => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { closeRuntime, createRuntime, loadConfig } from '@accrual/platform';
+import { closeRuntime, createRuntime, loadConfig, stopOnSignals } from '@accrual/platform';
 import { sealIntervalMsFrom, startPeriodicSeals } from '@accrual/event-store';
 
 /** The projector alone (production topology): applies the log to the read models. */
@@ -10,13 +10,10 @@ async function main(): Promise<void> {
   // Seals bind every stream's head to a log position (tamper evidence, docs/event-store.md).
   const seals = startPeriodicSeals(runtime.eventStore, sealIntervalMsFrom(process.env));
   console.log(JSON.stringify({ level: 'info', msg: 'accrual projector running', checkpoint: runtime.projector?.checkpoint.toString() }));
-  const stop = async () => {
+  stopOnSignals(async () => {
     await seals.stop();
     await closeRuntime(runtime);
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
 main().catch((error) => {

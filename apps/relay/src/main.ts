@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { openDatabase } from '@accrual/database';
 import { createEventStore } from '@accrual/event-store';
-import { loadConfig } from '@accrual/platform';
+import { loadConfig, stopOnSignals } from '@accrual/platform';
 import { KafkaRelay } from './kafka-relay';
 import { jsonLineLog } from './relay-log';
 
@@ -38,21 +38,12 @@ async function main(): Promise<void> {
     partitions: config.kafkaTopicPartitions,
   });
   await relay.start();
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: NodeJS.Signals): void => {
-    stopping ??= (async () => {
-      jsonLineLog('info', `${signal}: stopping the relay`);
-      await relay.stop();
-      await eventStore.close();
-      await sql.close();
-      process.exit(0);
-    })().catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(async (signal) => {
+    jsonLineLog('info', `${signal}: stopping the relay`);
+    await relay.stop();
+    await eventStore.close();
+    await sql.close();
+  });
 }
 
 main().catch((error: unknown) => {

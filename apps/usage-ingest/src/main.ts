@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { closeRuntime, createRuntime, loadConfig } from '@accrual/platform';
+import { closeRuntime, createRuntime, loadConfig, stopOnSignals } from '@accrual/platform';
 import { UsageRecorder } from '../../api/src/usage/record-usage/record-usage.command';
 import { jsonLineLog } from '../../relay/src/relay-log';
 import { loadIngestSettings } from './ingest-settings';
@@ -30,20 +30,11 @@ async function main(): Promise<void> {
     partitions: config.kafkaTopicPartitions,
   });
   ingest.startInBackground();
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: NodeJS.Signals): void => {
-    stopping ??= (async () => {
-      jsonLineLog('info', `${signal}: stopping the usage ingest`);
-      await ingest.stop();
-      await closeRuntime(runtime);
-      process.exit(0);
-    })().catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(async (signal) => {
+    jsonLineLog('info', `${signal}: stopping the usage ingest`);
+    await ingest.stop();
+    await closeRuntime(runtime);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -6,3 +6,4 @@ export * from './idempotency-store';
 export * from './personal-data';
 export * from './personal-data-crypto';
 export * from './card-data';
+export * from './shutdown';
