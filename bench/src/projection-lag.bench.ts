@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { closeRuntime, createRuntime, loadConfig, Runtime } from '@accrual/platform';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { Figures, Goal } from './results';
+import { AnsweredCommand, epochMs, lagCustomerId, sendLagCommandsOnWorker } from './projection-lag-clients';
 
 export const PROJECTION_LAG_GOALS: Goal[] = [
   { figure: 'projection_lag_p99_ms', kind: 'max', target: 100, note: 'command response → read models applied it, steady mixed load' },
@@ -52,41 +53,16 @@ async function command(api: Api, path: string, body: unknown): Promise<bigint> {
   return BigInt(position);
 }
 
-const customerId = (index: number) => `lag_cus_${index}`;
-
-/**
- * One client's endless cycle of mixed commands for one customer: usage, a draft invoice, usage,
- * its issue, a partial payment, a credit note, usage: every read model gets writes (usage,
- * invoices, receivables, ledger, payments, credit notes, balances).
- */
-function* cycle(client: number): Generator<{ path: string; body: unknown }> {
-  const customer = customerId(client);
-  for (let round = 0; ; round += 1) {
-    const invoiceId = `lag_inv_${client}_${round}`;
-    const now = new Date().toISOString();
-    const usage = (n: number) => ({
-      path: '/v1/usage',
-      body: { id: `lag_u_${client}_${round}_${n}`, customerId: customer, meterCode: METER_CODE, quantity: '3', timestamp: now },
-    });
-    yield usage(0);
-    yield { path: '/v1/invoices', body: { id: invoiceId, customerId: customer, lines: [{ description: 'Consulting', unitAmount: '100.00' }] } };
-    yield usage(1);
-    yield { path: `/v1/invoices/${invoiceId}/issue`, body: { issuedAt: now } };
-    yield { path: '/v1/payments', body: { customerId: customer, invoiceId, amount: '40.00', currency: 'USD', receivedAt: now, method: 'bank_transfer' } };
-    yield { path: '/v1/credit-notes', body: { invoiceId, amount: '10.00', reason: 'goodwill', issuedAt: now } };
-    yield usage(2);
-  }
-}
-
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /**
- * Projection lag under steady load, on the real API with its in-process projector: clients send
- * mixed commands at `commandsPerSecond` for `seconds`; for each, the lag is the time from its
- * HTTP response to the projector's checkpoint reaching the response's X-Log-Position.
+ * Projection lag under steady load, on the real API with its in-process projector: clients, on a
+ * worker thread of their own (projection-lag-clients.ts), send mixed commands at
+ * `commandsPerSecond` for `seconds`; for each, the lag is the time from its HTTP response to the
+ * projector's checkpoint reaching the response's X-Log-Position.
  */
 export async function benchProjectionLag(databaseUrl: string, options: ProjectionLagBenchOptions): Promise<Figures> {
   const api = await startApi(databaseUrl);
@@ -95,36 +71,43 @@ export async function benchProjectionLag(databaseUrl: string, options: Projectio
   try {
     await command(api, '/v1/meters', { code: METER_CODE, name: 'API calls', aggregation: 'sum' });
     for (let index = 0; index < Math.max(options.customers, CLIENTS); index += 1) {
-      await command(api, '/v1/customers', { id: customerId(index), name: `Lag ${index}`, email: `lag${index}@example.com`, currency: 'USD', country: 'US' });
+      await command(api, '/v1/customers', { id: lagCustomerId(index), name: `Lag ${index}`, email: `lag${index}@example.com`, currency: 'USD', country: 'US' });
     }
     // Commands read the customers from the read models: they must be there before the load starts.
     if (!(await projector.waitFor(await api.runtime.eventStore.headPosition(), WAIT_TIMEOUT_MS))) throw new Error(`projection-lag bench: set-up not projected (checkpoint ${projector.checkpoint})`);
-    const lags: number[] = [];
-    const waits: Promise<void>[] = [];
-    const intervalMs = (1000 * CLIENTS) / options.commandsPerSecond;
+    // Every advance of the checkpoint with its time, recorded in the API's thread as it happens;
+    // a command's lag is from its response (in the clients' thread) to the first advance past it.
+    const advances: Array<{ checkpoint: bigint; at: number }> = [];
+    let clientsDone = false;
+    const watcher = (async () => {
+      while (!clientsDone) {
+        await projector.waitFor(projector.checkpoint + 1n, 250);
+        advances.push({ checkpoint: projector.checkpoint, at: epochMs() });
+      }
+    })();
     const started = performance.now();
-    const endAt = started + options.seconds * 1000;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_unused, client) => {
-        const commands = cycle(client);
-        let next = started + (client * intervalMs) / CLIENTS;
-        while (next < endAt) {
-          const delay = next - performance.now();
-          if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-          next += intervalMs;
-          const { path, body } = commands.next().value as { path: string; body: unknown };
-          const position = await command(api, path, body);
-          const answered = performance.now();
-          waits.push(
-            projector.waitFor(position, WAIT_TIMEOUT_MS).then((applied) => {
-              if (!applied) throw new Error(`projection-lag bench: position ${position} not applied within ${WAIT_TIMEOUT_MS} ms`);
-              lags.push(performance.now() - answered);
-            }),
-          );
-        }
-      }),
-    );
-    await Promise.all(waits);
+    let answered: AnsweredCommand[];
+    try {
+      answered = await sendLagCommandsOnWorker({
+        baseUrl: api.baseUrl,
+        key: ADMIN_KEY,
+        meterCode: METER_CODE,
+        clients: CLIENTS,
+        commandsPerSecond: options.commandsPerSecond,
+        seconds: options.seconds,
+      });
+      const last = answered.reduce((max, one) => (BigInt(one.position) > max ? BigInt(one.position) : max), 0n);
+      if (!(await projector.waitFor(last, WAIT_TIMEOUT_MS))) throw new Error(`projection-lag bench: position ${last} not applied within ${WAIT_TIMEOUT_MS} ms`);
+      advances.push({ checkpoint: projector.checkpoint, at: epochMs() });
+    } finally {
+      clientsDone = true;
+      await watcher;
+    }
+    const lags = answered.map(({ position, answeredAt }) => {
+      const applied = advances.find((advance) => advance.checkpoint >= BigInt(position));
+      if (!applied) throw new Error(`projection-lag bench: position ${position} never applied`);
+      return Math.max(0, applied.at - answeredAt);
+    });
     const elapsed = (performance.now() - started) / 1000;
     process.stderr.write(
       `[bench] projection lag: ${lags.length} commands in ${elapsed.toFixed(1)} s (${Math.round(lags.length / elapsed)}/s); ` +
