@@ -496,7 +496,19 @@ function writtenManyResults(batches: readonly ExpectedStreamBatch[], row: Append
 
 /** The same plan as the database's: first occurrences of ids not stored, in the caller's order, on consecutive positions. */
 function appendNewManyOutcome(events: readonly NewEvent[], row: AppendNewManyRow): AppendNewResult {
-  const plan = planAppendNew(events, new Set(row.existing_ids));
+  return plannedOutcome(events, row.existing_ids, row);
+}
+
+/**
+ * What an appendNew (one stream or many) did, from the rows it saw stored: the same plan as the
+ * database's, checked against the count it wrote.
+ */
+function plannedOutcome(
+  events: readonly NewEvent[],
+  storedIds: Iterable<string>,
+  row: { written: boolean; appended_count: string; first_position: string | null },
+): AppendNewResult {
+  const plan = planAppendNew(events, new Set(storedIds));
   const appendedCount = Number(row.appended_count);
   if (appendedCount !== (row.written ? plan.toAppend.length : 0)) {
     throw new Error(`event store: ${appendedCount} events written, ${plan.toAppend.length} planned`);
@@ -551,17 +563,7 @@ function appendOutcome(
 }
 
 function appendNewOutcome(batch: readonly NewEvent[], row: AppendRow): AppendNewResult {
-  const plan = planAppendNew(batch, new Set(row.existing.map((event) => event.id)));
-  const appendedCount = Number(row.appended_count);
-  if (appendedCount !== plan.toAppend.length) {
-    throw new Error(`event store: ${appendedCount} events written, ${plan.toAppend.length} planned`);
-  }
-  if (!row.written) return { appendedIds: [], duplicateIds: plan.duplicateIds };
-  return {
-    appendedIds: plan.toAppend.map((event) => event.id),
-    duplicateIds: plan.duplicateIds,
-    position: BigInt(row.first_position ?? '0') + BigInt(appendedCount - 1),
-  };
+  return plannedOutcome(batch, row.existing.map((event) => event.id), row);
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

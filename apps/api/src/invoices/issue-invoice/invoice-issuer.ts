@@ -65,11 +65,7 @@ export class InvoiceIssuer {
       issueInvoice({ id: invoiceId, issuedAt, number: 'unassigned', paymentTermsDays: 0 }, invoice.state);
       const assignment = assignNextNumber(head.revision, invoice.state, formatInstant(issuedAt));
       try {
-        await this.runtime.eventStore.append(
-          streams.invoiceNumbers(),
-          toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${invoiceId}`),
-          { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
-        );
+        await this.appendAssignments(head, [assignment], context);
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES * 4) continue;
         throw error;
@@ -102,14 +98,7 @@ export class InvoiceIssuer {
       if (drafts.length === 0) return issued;
       const assignments = drafts.map((draft, index) => assignNextNumber(head.revision + index, draft, formatInstant(issuedAt)));
       try {
-        await this.runtime.eventStore.append(
-          streams.invoiceNumbers(),
-          // Ids as `issue` gives them, so either kind of retry recognizes the other's assignment.
-          assignments.flatMap((assignment) =>
-            toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${assignment.data.invoiceId}`),
-          ),
-          { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
-        );
+        await this.appendAssignments(head, assignments, context);
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES * 4) continue;
         throw error;
@@ -158,13 +147,7 @@ export class InvoiceIssuer {
     for (const draft of drafts) issueInvoice({ id: draft.id, issuedAt, number: 'unassigned', paymentTermsDays: 0 }, draft);
     const assignments = drafts.map((draft, index) => assignNextNumber(head.revision + index, draft, formatInstant(issuedAt)));
     try {
-      await this.runtime.eventStore.append(
-        streams.invoiceNumbers(),
-        assignments.flatMap((assignment) =>
-          toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${assignment.data.invoiceId}`),
-        ),
-        { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
-      );
+      await this.appendAssignments(head, assignments, context);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) return undefined;
       throw error;
@@ -231,6 +214,25 @@ export class InvoiceIssuer {
   }
 
   /** Writes an assigned number onto its invoice, unless it is there already. */
+  /**
+   * Appends numbered assignments to the sequence at the head they were numbered from (a
+   * concurrent issuer makes it throw WrongExpectedRevisionError). Ids as `issue` gives them, so
+   * either kind of retry recognizes the other's assignment.
+   */
+  private async appendAssignments(
+    head: SequenceHead,
+    assignments: ReadonlyArray<ReturnType<typeof assignNextNumber>>,
+    context: CommandContext,
+  ): Promise<void> {
+    await this.runtime.eventStore.append(
+      streams.invoiceNumbers(),
+      assignments.flatMap((assignment) =>
+        toNewEvents([assignment], context, `invoice-number:${assignment.data.sequence}:${assignment.data.invoiceId}`),
+      ),
+      { expectedRevision: head.revision < 0 ? 'no_stream' : BigInt(head.revision) },
+    );
+  }
+
   private async finish(assignment: InvoiceNumberAssignedData, context: CommandContext): Promise<Issued> {
     const invoice = await loadStream(this.runtime.eventStore, streams.invoice(assignment.invoiceId), invoiceDecider);
     if (invoice.state.status !== 'none' && invoice.state.number === assignment.number) {
