@@ -56,7 +56,7 @@ export interface KafkaRelayBenchOptions {
   /** Customers whose usage streams the events are spread over. */
   customers: number;
   /** Relay settings to try instead of its defaults (tuning). */
-  relay?: Pick<KafkaRelayOptions, 'maxBatchSize' | 'maxRequestBytes'>;
+  relay?: Pick<KafkaRelayOptions, 'maxBatchSize' | 'maxRequestBytes' | 'producers'>;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
 import { closeRuntime, createRuntime, loadConfig, Runtime } from '@accrual/platform';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { Figures, Goal } from './results';
@@ -102,6 +105,76 @@ function runId(): string {
 }
 
 /**
+ * CPU time per event of the bench's process (API and clients' threads) and of the Postgres
+ * backends of the bench's database: on a machine shared with other work these are steadier than
+ * the wall-clock rate. Backends are read from /proc, so only when Postgres runs on this machine;
+ * they are listed at the start (the API's pool is warm by then) and read again at the end.
+ */
+class CpuMeter {
+  private constructor(
+    private readonly client: Client,
+    private readonly node: NodeJS.CpuUsage,
+    private readonly backends: Map<number, number>,
+  ) {}
+
+  static async start(databaseUrl: string): Promise<CpuMeter> {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    const pids = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const backends = new Map(pids.rows.map(({ pid }) => [pid, backendCpuMicros(pid) ?? 0]));
+    return new CpuMeter(client, process.cpuUsage(), backends);
+  }
+
+  async stop(events: number): Promise<string> {
+    const node = process.cpuUsage(this.node);
+    const pids = await this.client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    await this.client.end();
+    let postgres: number | undefined;
+    for (const { pid } of pids.rows) {
+      const now = backendCpuMicros(pid);
+      if (now !== undefined) postgres = (postgres ?? 0) + now - (this.backends.get(pid) ?? 0);
+    }
+    const perEvent = (micros: number | undefined) => (micros === undefined ? 'n/a' : (micros / Math.max(events, 1)).toFixed(1));
+    return `CPU µs/event: node (API and clients) ${perEvent(node.user + node.system)}, Postgres backends ${perEvent(postgres)}`;
+  }
+}
+
+/**
+ * With ACCRUAL_BENCH_USAGE_PROFILE=<file.cpuprofile>, a CPU profile of the API's thread over the
+ * timed phase only (`--cpu-prof` would mostly show the set-up: creating the customers).
+ */
+class TimedPhaseProfiler {
+  private constructor(private readonly session: Session | undefined, private readonly file: string | undefined) {}
+
+  static async start(file: string | undefined): Promise<TimedPhaseProfiler> {
+    if (!file) return new TimedPhaseProfiler(undefined, undefined);
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+    return new TimedPhaseProfiler(session, file);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.session || !this.file) return;
+    const { profile } = await this.session.post('Profiler.stop');
+    writeFileSync(this.file, JSON.stringify(profile));
+    this.session.disconnect();
+  }
+}
+
+/** A local process's user + system CPU in µs (clock ticks of 10 ms), or undefined when it cannot be read. */
+function backendCpuMicros(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Usage ingest through the real API on a fresh database, with the projector off: the figure is
  * what the API and the log take in, not how fast read models follow (the projector would compete
  * for the same two cores). A short warm-up (not timed) lets V8 optimise and fills the handler's
@@ -115,10 +188,13 @@ export async function benchUsageHttp(databaseUrl: string, options: UsageHttpBenc
     const job = { ...options, baseUrl: api.baseUrl, key: INGEST_KEY, meterCode: METER_CODE, timestamp };
     const warmUp = Math.min(options.events / 10, 5 * options.batchSize);
     await sendUsageOnWorker({ ...job, events: warmUp, run: `warm${runId()}` });
+    const cpu = await CpuMeter.start(databaseUrl);
+    const profiler = await TimedPhaseProfiler.start(process.env.ACCRUAL_BENCH_USAGE_PROFILE);
     const started = process.hrtime.bigint();
     const accepted = await sendUsageOnWorker({ ...job, run: runId() });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    process.stderr.write(`[bench] usage: ${accepted} events accepted in ${seconds.toFixed(1)} s\n`);
+    await profiler.stop();
+    process.stderr.write(`[bench] usage: ${accepted} events accepted in ${seconds.toFixed(1)} s; ${await cpu.stop(accepted)}\n`);
     const perSecond = accepted / seconds;
     const figures: Figures = { usage_http_events_per_s: Math.round(perSecond) };
     if (copyRowsPerSecond) figures.usage_http_to_copy_ratio = Number((perSecond / copyRowsPerSecond).toFixed(3));

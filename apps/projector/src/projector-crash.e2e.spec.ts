@@ -9,7 +9,8 @@ import { ALL_PROJECTIONS, applyEventBatch, migrateReadModels, Projector, readChe
 import { openTestPostgres, TestDatabase } from '../../../test/support/postgres';
 import { describeWithPostgres, REPO_ROOT } from '../../../test/support/suites';
 
-const CUSTOMERS = 3_000;
+// Enough batches that the test finds one in hand: a batch of customers is a few statements.
+const CUSTOMERS = 20_000;
 const BATCH_SIZE = 500;
 const SCHEMA = 'crash_child';
 
@@ -69,9 +70,10 @@ describeWithPostgres('projector killed in the middle of a batch', () => {
   async function rebuildUpTo(position: bigint, schema: string): Promise<void> {
     await sql.exec(`drop schema if exists ${schema} cascade`);
     await migrateReadModels(sql, schema);
-    const events = (await store.readAll({ maxCount: 10_000 })).filter((recorded) => recorded.position <= position);
-    for (let index = 0; index < events.length; index += BATCH_SIZE) {
-      await applyEventBatch(sql, schema, ALL_PROJECTIONS, events.slice(index, index + BATCH_SIZE));
+    for (let after: bigint | undefined; (after ?? 0n) < position; ) {
+      const events = (await store.readAll({ after, maxCount: BATCH_SIZE })).filter((recorded) => recorded.position <= position);
+      if (events.length === 0) break;
+      after = await applyEventBatch(sql, schema, ALL_PROJECTIONS, events);
     }
   }
 });
@@ -96,18 +98,17 @@ function spawnProjector(databaseUrl: string): ChildProcess {
   });
 }
 
+/** `count` new customers, 500 streams per append. */
 async function appendCustomers(store: EventStore, count: number): Promise<void> {
   const context = { actor: 'test', role: 'admin', correlationId: randomUUID(), causationId: null, requestId: randomUUID(), receivedAtMs: Date.parse('2026-01-01T00:00:00Z') };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      for (let index = next++; index < count; index = next++) {
-        const id = `cus_${index}`;
-        const events = createCustomer({ id, personal: { clear: { name: id, email: `${id}@example.test`, address: null } }, currency: 'USD', country: 'US' }, { status: 'none' });
-        await store.append(streams.customer(id), toNewEvents(events, context), { expectedRevision: 'no_stream' });
-      }
-    }),
-  );
+  for (let first = 0; first < count; first += 500) {
+    const batches = Array.from({ length: Math.min(500, count - first) }, (_unused, offset) => {
+      const id = `cus_${first + offset}`;
+      const events = createCustomer({ id, personal: { clear: { name: id, email: `${id}@example.test`, address: null } }, currency: 'USD', country: 'US' }, { status: 'none' });
+      return { streamId: streams.customer(id), events: toNewEvents(events, context) };
+    });
+    await store.appendNewMany(batches);
+  }
 }
 
 /** Polls `condition` every 10 ms until true; throws after `timeoutMs`. */

@@ -96,6 +96,14 @@ describeWithPostgres('replay for auditors', () => {
     await post('/v1/payments', { customerId: first.customer_id, invoiceId: first.id, amount: first.total, currency: 'USD', receivedAt: '2026-02-10T00:00:00Z', method: 'bank_transfer' });
     await post('/v1/credit-notes', { invoiceId: second.id, amount: '5.00', reason: 'goodwill', issuedAt: '2026-02-11T00:00:00Z' });
     await post('/v1/payments', { customerId: 'globex', amount: '12.34', currency: 'USD', receivedAt: '2026-02-12T00:00:00Z', method: 'card' });
+    // More than acme owes: the rest becomes customer credit (applied at the next issue), part of it refunded.
+    await post('/v1/payments', { id: 'pay-acme-over', customerId: 'acme', amount: '1000.00', currency: 'USD', receivedAt: '2026-02-12T00:00:00Z', method: 'card' });
+    await post('/v1/payments/pay-acme-over/refund', { amount: '100.00', at: '2026-02-13T00:00:00Z', reason: 'overpaid' });
+    await post('/v1/invoices', { id: 'inv-void', customerId: 'globex', lines: [{ description: 'Setup', unitAmount: '50.00' }] });
+    await post('/v1/invoices/inv-void/issue', { issuedAt: '2026-02-14T00:00:00Z' });
+    await post('/v1/invoices/inv-void/void', { at: '2026-02-15T00:00:00Z', reason: 'duplicate' });
+    await post('/v1/customers', { id: 'initech', name: 'initech', email: 'ap@initech.test', currency: 'USD', country: 'US' });
+    await post('/v1/customers/initech/erase', {});
     await post('/v1/usage/batch', {
       events: [
         { id: 'u-late', customerId: 'acme', meterCode: 'api_calls', quantity: '7', timestamp: '2026-01-15T00:00:00Z' },
@@ -130,10 +138,11 @@ describeWithPostgres('replay for auditors', () => {
     expect(await readModelDigest(api.runtime.sql, 'audit_test')).toEqual(live);
   });
 
-  it('runs applied at once (applyMany) give the same tables as event by event', async () => {
+  it('runs and batches applied at once (applyMany, applyBatch) give the same tables as event by event', async () => {
     const live = await readModelDigest(api.runtime.sql, LIVE_SCHEMA);
     expect(live.late_usage).not.toBeNull();
-    const oneByOne = ALL_PROJECTIONS.map((projection) => ({ ...projection, applyMany: undefined }));
+    expect(['journal_entries', 'ledger_invoice_credits', 'ledger_payments', 'customer_credit_balances'].every((table) => live[table] !== null)).toBe(true);
+    const oneByOne = ALL_PROJECTIONS.map((projection) => ({ ...projection, applyMany: undefined, applyBatch: undefined }));
     await rebuildReadModels({ store: api.runtime.eventStore, sql: api.runtime.sql, schema: 'audit_one_by_one', projections: oneByOne });
     expect(await readModelDigest(api.runtime.sql, 'audit_one_by_one')).toEqual(live);
   });

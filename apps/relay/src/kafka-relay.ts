@@ -1,9 +1,11 @@
 import { SqlClient } from '@accrual/database';
 import { EventStore, RecordedEvent, Subscription } from '@accrual/event-store';
-import { CompressionTypes, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
 import { DEFAULT_CLOUD_EVENT_SOURCE } from './cloud-event';
+import { KeyHashPartitioner } from './key-partitioner';
 import { chunkByBytes, RelayMessage, retryDelayMs, toRelayMessage, topicMessagesOf } from './relay-batches';
 import { RelayCheckpoints } from './relay-checkpoints';
+import { AcknowledgedPrefix, byLane, PendingRun } from './relay-lanes';
 import { jsonLineLog, kafkaLogCreator, RelayLog } from './relay-log';
 import { CONTRACT_TOPICS } from './topics';
 
@@ -31,6 +33,11 @@ export interface KafkaRelayOptions {
   maxBatchSize?: number;
   /** Bytes of messages in one produce request, under the broker's `message.max.bytes`. Default 512 KiB. */
   maxRequestBytes?: number;
+  /**
+   * Producers sending at once, each with one request in flight and its own share of the keys
+   * (relay-lanes.ts), so that one key's events still reach the broker in log order. Default 2.
+   */
+  producers?: number;
   /** The relay's own retry loop after a failed batch. Default 250 ms doubling to 30 s. */
   retryBackoffMs?: { initialMs: number; maxMs: number };
   /** How much kafkajs itself logs. Default `logLevel.WARN`. */
@@ -67,20 +74,30 @@ export class KafkaRelay {
   private readonly checkpoints: RelayCheckpoints;
   private readonly log: RelayLog;
   private readonly settings: Required<
-    Pick<KafkaRelayOptions, 'partitions' | 'replicationFactor' | 'source' | 'topicPrefix' | 'maxBatchSize' | 'maxRequestBytes' | 'retryBackoffMs'>
+    Pick<KafkaRelayOptions, 'partitions' | 'replicationFactor' | 'source' | 'topicPrefix' | 'maxBatchSize' | 'maxRequestBytes' | 'producers' | 'retryBackoffMs'>
   >;
   private checkpointPosition = 0n;
   private currentStatus: RelayStatus = 'stopped';
   private failuresConsecutive = 0;
   private lastFailure: Error | undefined;
   private topicsEnsured = false;
-  private producer: Producer | undefined;
+  /** One per lane, all connected or none (`connect`, `dropProducers`). */
+  private producers: Producer[] = [];
   private subscription: Subscription | undefined;
-  /** The chunks handed to the producer, in log order; settles when the last is checkpointed. */
-  private sending: Promise<void> = Promise.resolve();
+  /** Per lane, its requests chained in log order; settles when its last is acknowledged. */
+  private laneTails: Array<Promise<void>> = [];
+  /** The runs of the log handed to the lanes; where the acknowledged prefix ends. */
+  private acknowledged = new AcknowledgedPrefix();
+  /** End of the acknowledged prefix: every event up to it is on the broker; saved as the checkpoint next. */
+  private acknowledgedPosition = 0n;
+  /** The checkpoint writer: one write at a time, each of the latest acknowledged position. */
+  private checkpointWriting: Promise<void> = Promise.resolve();
+  private checkpointWriterRunning = false;
   private sendingFailure: Error | undefined;
-  /** Events handed to the sender and not yet checkpointed. */
+  /** Events handed to the lanes and not yet acknowledged. */
   private sendingEvents = 0;
+  /** Woken by every acknowledgement and by a failure: `publishBatch` waiting for room. */
+  private sendingProgress = new Set<() => void>();
   private loop: Promise<void> | undefined;
   private stopping = false;
   /** Called once by `stop()`: they end what the relay is waiting on (a send, a backoff). */
@@ -95,6 +112,7 @@ export class KafkaRelay {
       topicPrefix: options.topicPrefix ?? '',
       maxBatchSize: positiveInteger('maxBatchSize', options.maxBatchSize ?? 2000),
       maxRequestBytes: positiveInteger('maxRequestBytes', options.maxRequestBytes ?? 512 * 1024),
+      producers: positiveInteger('producers', options.producers ?? 2),
       retryBackoffMs: options.retryBackoffMs ?? { initialMs: 250, maxMs: 30_000 },
     };
     this.log = options.log ?? jsonLineLog;
@@ -156,7 +174,7 @@ export class KafkaRelay {
     for (const listener of [...this.stopListeners]) listener();
     await this.subscription?.stop();
     await this.loop;
-    await this.dropProducer();
+    await this.dropProducers();
     this.loop = undefined;
     this.currentStatus = 'stopped';
     this.log('info', 'kafka relay stopped', { checkpoint: this.checkpointPosition });
@@ -201,9 +219,9 @@ export class KafkaRelay {
       failuresConsecutive: this.failuresConsecutive,
       retryInMs: waitMs,
     });
-    // A fresh producer next time: a new producer id and sequence numbers, whatever state the
-    // failed one was left in.
-    await this.dropProducer();
+    // Fresh producers next time: new producer ids and sequence numbers, whatever state the
+    // failed ones were left in.
+    await this.dropProducers();
     await this.sleepUnlessStopped(waitMs);
   }
 
@@ -212,17 +230,19 @@ export class KafkaRelay {
       await this.ensureTopics();
       this.topicsEnsured = true;
     }
-    if (this.producer === undefined) {
-      const producer = this.kafka.producer({
-        idempotent: true,
-        // One request in flight: a retried request can never overtake a later one.
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
-      });
-      this.producer = producer;
-      await this.untilStopped(producer.connect());
+    if (this.producers.length === 0) {
+      this.producers = Array.from({ length: this.settings.producers }, () =>
+        this.kafka.producer({
+          idempotent: true,
+          // One request in flight per producer: a retried request can never overtake a later
+          // one of its lane, and a key never changes lanes.
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: KeyHashPartitioner,
+          retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
+        }),
+      );
+      await this.untilStopped(Promise.all(this.producers.map((producer) => producer.connect())));
     }
   }
 
@@ -253,7 +273,9 @@ export class KafkaRelay {
 
   /** Runs one subscription from the checkpoint until it fails (thrown) or the relay stops. */
   private async publishFromCheckpoint(): Promise<void> {
-    this.sending = Promise.resolve();
+    this.laneTails = this.producers.map(() => Promise.resolve());
+    this.acknowledged = new AcknowledgedPrefix();
+    this.acknowledgedPosition = this.checkpointPosition;
     this.sendingFailure = undefined;
     this.sendingEvents = 0;
     const subscription = this.options.eventStore.subscribeToAll(
@@ -269,9 +291,10 @@ export class KafkaRelay {
     } catch (error) {
       ended = error;
     } finally {
-      // What was handed to the sender finishes (or fails) before anything starts again from
+      // What was handed to the lanes finishes (or fails) before anything starts again from
       // the checkpoint: two senders must never run at once.
-      await this.sending.catch(() => undefined);
+      await Promise.all(this.laneTails.map((tail) => tail.catch(() => undefined)));
+      await this.checkpointWriting;
       this.subscription = undefined;
     }
     if (this.sendingFailure !== undefined) throw this.sendingFailure;
@@ -282,36 +305,54 @@ export class KafkaRelay {
   }
 
   /**
-   * Hands a batch's chunks to the sender and returns, so that the next batch is read from the
-   * log while this one is on its way: the chunks are sent one after another (an idempotent
-   * kafkajs producer takes one request at a time), each checkpointed once acknowledged. A
-   * failed chunk fails every chunk after it unsent, so the checkpoint never passes an event
-   * the broker does not have. At most one batch waits behind the one being sent.
+   * Hands a batch to the lanes and returns, so that the log is read on while it is on its way.
+   * The batch is cut into chunks of at most `maxRequestBytes` (contiguous runs of the log), and
+   * each chunk's messages go to their lanes, one request per lane; a lane sends its requests one
+   * after another. Once every request of a chunk and of the chunks before it is acknowledged,
+   * the checkpoint may move to its end. A failed request fails every later one of its lane
+   * unsent and ends the subscription, so the checkpoint never passes an event the broker does
+   * not have. At most about one batch waits behind those being sent.
    */
   private async publishBatch(events: RecordedEvent[]): Promise<void> {
+    while (this.sendingFailure === undefined && this.sendingEvents > this.settings.maxBatchSize) await this.nextSendingProgress();
     if (this.sendingFailure !== undefined) throw this.sendingFailure;
-    if (this.sendingEvents > 0) await this.sending;
     const messages = events.map((event) => toRelayMessage(event, this.settings.source));
+    this.sendingEvents += messages.length;
     for (const chunk of chunkByBytes(messages, this.settings.maxRequestBytes)) {
-      this.sendingEvents += chunk.length;
-      this.sending = this.sending.then(async () => {
-        await this.publishChunk(chunk);
-        this.sendingEvents -= chunk.length;
-      });
-      this.sending.catch((error: unknown) => this.stopSubscriptionAfter(error));
+      const requests = byLane(chunk, this.producers.length)
+        .map((laneMessages, lane) => ({ lane, laneMessages }))
+        .filter(({ laneMessages }) => laneMessages.length > 0);
+      const run = this.acknowledged.add(chunk[chunk.length - 1].position, requests.length);
+      for (const { lane, laneMessages } of requests) {
+        const tail = this.laneTails[lane].then(() => this.publishChunk(lane, laneMessages, run));
+        this.laneTails[lane] = tail;
+        tail.catch((error: unknown) => this.stopSubscriptionAfter(error));
+      }
     }
   }
 
-  /** The first failure of the sender ends the subscription, which may be idle, caught up. */
+  private nextSendingProgress(): Promise<void> {
+    return new Promise((resolve) => this.sendingProgress.add(resolve));
+  }
+
+  private wakeSendingWaiters(): void {
+    const waiters = [...this.sendingProgress];
+    this.sendingProgress.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** The first failure of a lane ends the subscription, which may be idle, caught up. */
   private stopSubscriptionAfter(error: unknown): void {
     if (this.sendingFailure !== undefined) return;
     this.sendingFailure = error instanceof Error ? error : new Error(String(error));
+    this.wakeSendingWaiters();
     void this.subscription?.stop();
   }
 
-  /** Send, wait for the acknowledgement of every replica, then (only then) checkpoint. */
-  private async publishChunk(chunk: RelayMessage[]): Promise<void> {
-    const producer = this.producer;
+  /** Send a chunk's share on its lane's producer and wait for the acknowledgement of every replica; then the checkpoint may move. */
+  private async publishChunk(lane: number, chunk: RelayMessage[], run: PendingRun): Promise<void> {
+    const producer = this.producers[lane];
+    if (this.sendingFailure !== undefined) throw this.sendingFailure;
     if (this.stopping || producer === undefined) throw new RelayStopping('stopping');
     await this.untilStopped(
       producer.sendBatch({
@@ -321,11 +362,41 @@ export class KafkaRelay {
         compression: CompressionTypes.None,
       }),
     );
-    const position = chunk[chunk.length - 1].position;
-    await this.checkpoints.save(position);
-    this.checkpointPosition = position;
-    this.failuresConsecutive = 0;
-    this.currentStatus = 'publishing';
+    this.sendingEvents -= chunk.length;
+    const acknowledgedTo = this.acknowledged.acknowledge(run);
+    this.wakeSendingWaiters();
+    if (acknowledgedTo !== undefined) this.writeCheckpointSoon(acknowledgedTo);
+  }
+
+  /**
+   * Saves the acknowledged position as the checkpoint, off the lanes' path: one write at a
+   * time, each of the latest position acknowledged, so acknowledgements that come during a
+   * write share the next one. A failed write ends the subscription like a failed send.
+   */
+  private writeCheckpointSoon(position: bigint): void {
+    this.acknowledgedPosition = position;
+    if (this.checkpointWriterRunning) return;
+    this.checkpointWriterRunning = true;
+    this.checkpointWriting = this.writeCheckpoints();
+  }
+
+  private async writeCheckpoints(): Promise<void> {
+    try {
+      // After a failure nothing more is written: the next subscription starts from the
+      // checkpoint saved last, and a failed write must lead to a re-send, never to a skip.
+      while (this.sendingFailure === undefined && this.checkpointPosition < this.acknowledgedPosition) {
+        const position = this.acknowledgedPosition;
+        await this.checkpoints.save(position);
+        this.checkpointPosition = position;
+        this.failuresConsecutive = 0;
+        this.currentStatus = 'publishing';
+      }
+    } catch (error) {
+      this.stopSubscriptionAfter(error);
+    } finally {
+      // In the same turn as the last check above: an acknowledgement after it starts a new writer.
+      this.checkpointWriterRunning = false;
+    }
   }
 
   /**
@@ -357,10 +428,10 @@ export class KafkaRelay {
     });
   }
 
-  private async dropProducer(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    await producer?.disconnect().catch(() => undefined);
+  private async dropProducers(): Promise<void> {
+    const producers = this.producers;
+    this.producers = [];
+    await Promise.all(producers.map((producer) => producer.disconnect().catch(() => undefined)));
   }
 }
 

@@ -207,7 +207,19 @@ describeWithKafka('UsageIngest (real Kafka)', () => {
       await createTopics(settings);
       await produce(settings.topic, messages);
 
-      const first = ingestOn(settings, { maxBytesPerPartition: 64 * 1024 });
+      // Past 500 events the database goes away for the first run (as in the test above), so that
+      // it stops mid-stream however fast the machine records.
+      const real = new UsageRecorder(api.runtime);
+      let recordedSoFar = 0;
+      const failingPast500: UsageRecording = {
+        record: async (events, single, context) => {
+          if (recordedSoFar >= 500) throw new Error('connect ECONNREFUSED 127.0.0.1:5432 (injected by the test)');
+          const result = await real.record(events, single, context);
+          recordedSoFar += result.outcome.accepted;
+          return result;
+        },
+      };
+      const first = ingestOn(settings, { maxBytesPerPartition: 64 * 1024, recorder: failingPast500 });
       await first.start();
       await waitUntil(() => first.stats.recorded >= 500, WAIT_MS, () => `first: ${JSON.stringify(first.stats)} ${first.lastError?.message ?? ''}`);
       await first.stop();

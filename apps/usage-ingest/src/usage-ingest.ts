@@ -35,7 +35,11 @@ export interface UsageIngestOptions {
   /** Partitions of the ingest and dead-letter topics when the ingest creates them. Default 6. */
   partitions?: number;
   replicationFactor?: number;
-  /** Partitions worked on at once, each with its own RecordUsage calls. Default 3. */
+  /**
+   * Partitions worked on at once, each with one RecordUsage call at a time (its slices in
+   * offset order); calls of different partitions that meet in `UsageRecorder` share an append.
+   * Default 3: 6 measured no faster (docs/benchmarks.md, Kafka).
+   */
   partitionsConsumedConcurrently?: number;
   /** Bytes fetched per partition per request (kafkajs `maxBytesPerPartition`). Default 1 MiB. */
   maxBytesPerPartition?: number;
@@ -229,18 +233,30 @@ export class UsageIngest {
     }
   }
 
+  /**
+   * The batch's slices one after another; each slice's commit goes out once its messages are
+   * in the log (or the dead-letter topic), while the next slice is recorded. Commits stay in
+   * offset order, and the batch is done when the last is.
+   */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, commitOffsetsIfNecessary } = payload;
+    let committing: Promise<void> = Promise.resolve();
+    let commitFailure: unknown;
     try {
       for (const slice of slicesOf(batch.messages)) {
+        if (commitFailure !== undefined) break;
         await this.retryUntilDone(payload, () => this.ingestSlice(batch, slice));
-        const last = slice[slice.length - 1].offset;
         // Offset + 1 of the last message: everything up to it is in the log or the dead-letter topic.
-        await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset(last) }] }] });
+        const last = slice[slice.length - 1].offset;
+        const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset(last) }] }] };
+        committing = committing.then(() => commitOffsetsIfNecessary(offsets));
+        committing.catch((error: unknown) => (commitFailure ??= error));
         resolveOffset(last);
       }
+      await committing;
     } catch (error) {
       // Not committed: the slice is consumed again, here or by the instance that now owns the partition.
+      await committing.catch(() => undefined);
       if (error instanceof IngestInterrupted) return;
       throw error;
     }

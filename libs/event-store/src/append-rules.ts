@@ -34,7 +34,9 @@ export function canonicalBatch(streamId: string, events: readonly NewEvent[]): N
   }
   return events.map((event) => {
     if (event.type.length === 0) throw new RangeError(`event ${event.id}: type must not be empty`);
-    return { ...event, id: canonicalEventId(event.id) };
+    // The event itself when its id is canonical already (the usual case): no copy per event.
+    const id = canonicalEventId(event.id);
+    return id === event.id ? event : { ...event, id };
   });
 }
 

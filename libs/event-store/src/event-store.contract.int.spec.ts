@@ -22,6 +22,7 @@ const postgresFactory: EventStoreContractFactory = {
   appendNewReportsDuplicates: true,
   appendNewManyAtomic: true,
   keepsHashChain: true,
+  readsForReplay: true,
   open: async () => {
     const { sql, database } = await openTestPostgres('accrual_event_store');
     const store = await PostgresEventStore.open(sql);
@@ -39,6 +40,7 @@ const pgliteFactory: EventStoreContractFactory = {
   appendNewReportsDuplicates: true,
   appendNewManyAtomic: true,
   keepsHashChain: true,
+  readsForReplay: true,
   lateAppendUnavailableReason:
     'PGlite has one connection: an open transaction blocks every other statement, so no append can commit past it',
   open: async () => {
@@ -56,6 +58,7 @@ const eventStoreDbFactory: EventStoreContractFactory = {
   appendNewReportsDuplicates: false,
   appendNewManyAtomic: false,
   keepsHashChain: false,
+  readsForReplay: false,
   lateAppendUnavailableReason: 'EventStoreDB acknowledges an append only once committed; no open append to stage',
   open: async (): Promise<ContractSubject> => {
     const store = EventStoreDbEventStore.connect(eventStoreDbConnectionString ?? '');

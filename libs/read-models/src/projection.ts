@@ -19,9 +19,17 @@ export interface Projection {
   /**
    * Optional, for throughput: applies a run of consecutive events of one type at once, with the
    * same result as `apply` on each in order. The projector uses it only for a type no other
-   * projection handles, so no other read model sees the run in a different order.
+   * projection applied event by event handles, so no other read model sees the run in a different order.
    */
   applyMany?(tx: SqlExecutor, schema: string, projected: readonly ProjectedEvent[]): Promise<void>;
+  /**
+   * Optional, for throughput (projection lag): applies every event of the batch this projection
+   * handles, in log order, with the same result as `apply` on each, in a few statements for the
+   * whole batch (one per table). Only for a projection whose tables no other projection reads: the
+   * projector then applies it apart from the others, with only its own events, in place of
+   * `apply` and `applyMany`.
+   */
+  applyBatch?(tx: SqlExecutor, schema: string, projected: readonly ProjectedEvent[]): Promise<void>;
   /**
    * Optional, for throughput: runs once per batch after every event of it was applied, in the
    * same transaction, with the whole batch: for tables derived from the projection's own rows,

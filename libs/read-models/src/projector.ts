@@ -125,9 +125,17 @@ export async function applyEventBatch(
 ): Promise<bigint> {
   const last = events[events.length - 1].position;
   const projected = events.map((recorded) => ({ event: toAccrualEvent(recorded.type, recorded.metadata.schemaVersion, recorded.data), recorded }));
+  // Projections that apply a whole batch at once own their tables: they need not interleave with the
+  // others, whose runs then leave out the events only those handle (no longer breaking runs of one type).
+  const eventByEvent = projections.filter((projection) => !projection.applyBatch);
+  const interleaved = projected.filter(({ event }) => eventByEvent.some((projection) => projection.handles.has(event.type)));
   await sql.transaction(async (tx) => {
-    for (const run of runsOfOneType(projected)) {
-      await applyRun(tx, schema, projections, run);
+    for (const run of runsOfOneType(interleaved)) {
+      await applyRun(tx, schema, eventByEvent, run);
+    }
+    for (const projection of projections) {
+      const own = projection.applyBatch ? projected.filter(({ event }) => projection.handles.has(event.type)) : [];
+      if (own.length > 0) await projection.applyBatch?.(tx, schema, own);
     }
     for (const projection of projections) await projection.afterBatch?.(tx, schema, projected);
     await writeCheckpoint(tx, schema, last);
@@ -149,6 +157,7 @@ function runsOfOneType(projected: readonly ProjectedEvent[]): ProjectedEvent[][]
 /** A run goes to `applyMany` when exactly one projection handles its type and offers it; else event by event. */
 async function applyRun(tx: SqlExecutor, schema: string, projections: readonly Projection[], run: readonly ProjectedEvent[]): Promise<void> {
   const handlers = projections.filter((projection) => projection.handles.has(run[0].event.type));
+  if (handlers.length === 0) return;
   if (run.length > 1 && handlers.length === 1 && handlers[0].applyMany) {
     await handlers[0].applyMany(tx, schema, run);
     return;

@@ -1,5 +1,5 @@
 import Big from 'big.js';
-import { Money, roundToMinorUnit } from '@accrual/money';
+import { formatDecimal, minorUnitDigits, Money, parseAmount, roundToMinorUnit } from '@accrual/money';
 
 /** An invoice line before the invoice exists: amounts are decimal strings in major units. */
 export interface InvoiceLineDraft {
@@ -61,22 +61,26 @@ export function numberLines(
  * Totals are sums of the already-rounded line figures, so the lines always add up to the totals.
  * Discounts are subtracted; exclusive tax is added, while inclusive tax is already contained in
  * the line amounts (it is reported in `taxTotal` but not added again).
+ * Each figure is checked against the currency as `Money.of` checks it (at most its minor-unit
+ * places) and summed exactly in big.js: Money is made once per total, not once per line and per
+ * sum (a Money per step was the largest part of pricing a billing run's invoices).
  */
 export function totalsOf<Line extends Pick<InvoiceLineDraft, 'amount'> & LineAdjustments>(
   lines: readonly Line[],
   currency: string,
   taxInclusive = false,
 ): InvoiceTotals {
-  const sum = (pick: (line: Line) => string) =>
-    lines.reduce((total, line) => total.plus(Money.of(pick(line), currency)), Money.zero(currency));
-  const subtotal = sum((line) => line.amount);
-  const discountTotal = sum((line) => line.discountAmount);
-  const taxTotal = sum((line) => line.taxAmount);
-  const taxAdded = taxInclusive ? Money.zero(currency) : taxTotal;
-  return {
-    subtotal: subtotal.toString(),
-    discountTotal: discountTotal.toString(),
-    taxTotal: taxTotal.toString(),
-    total: subtotal.minus(discountTotal).plus(taxAdded).toString(),
-  };
+  const zero = Money.zero(currency);
+  let subtotal = zero.amount;
+  let discountTotal = zero.amount;
+  let taxTotal = zero.amount;
+  for (const line of lines) {
+    subtotal = subtotal.plus(parseAmount(line.amount, currency));
+    discountTotal = discountTotal.plus(parseAmount(line.discountAmount, currency));
+    taxTotal = taxTotal.plus(parseAmount(line.taxAmount, currency));
+  }
+  const total = subtotal.minus(discountTotal).plus(taxInclusive ? zero.amount : taxTotal);
+  // Written as Money writes an amount: exactly the currency's minor-unit places, and zero without a sign.
+  const text = (amount: Big) => (amount.eq(zero.amount) ? zero.toString() : formatDecimal(amount, minorUnitDigits(currency)));
+  return { subtotal: text(subtotal), discountTotal: text(discountTotal), taxTotal: text(taxTotal), total: text(total) };
 }

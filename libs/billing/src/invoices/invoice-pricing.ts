@@ -54,12 +54,15 @@ const HUNDRED = new StrictBig('100');
 
 export function priceInvoice(drafts: readonly InvoiceLineDraft[], options: PricingOptions): PricedInvoice {
   const { currency } = options;
-  const discounts = discountAmountsOf(drafts, currency, applicationsOf(drafts, options));
+  const zero = Money.zero(currency);
+  const zeroText = zero.toString();
+  const discounts = discountAmountsOf(drafts, zero, applicationsOf(drafts, options));
   const taxRate = options.taxExempt ? null : (options.taxRate ?? null);
+  // Without a tax rate the base is not needed: totalsOf still checks every amount against the currency.
   const lines = drafts.map((draft, index) => {
-    const base = Money.of(draft.amount, currency).minus(discounts[index]);
-    const tax = taxRate === null ? Money.zero(currency) : taxOf(base, taxRate);
-    return { ...draft, discountAmount: discounts[index].toString(), taxAmount: tax.toString() };
+    const discount = discounts[index];
+    const tax = taxRate === null ? zero : taxOf(Money.of(draft.amount, currency).minus(discount), taxRate);
+    return { ...draft, discountAmount: discount === zero ? zeroText : discount.toString(), taxAmount: tax === zero ? zeroText : tax.toString() };
   });
   return { lines, ...totalsOf(lines, currency, taxRate?.inclusive ?? false) };
 }
@@ -72,8 +75,10 @@ function applicationsOf(drafts: readonly InvoiceLineDraft[], options: PricingOpt
 }
 
 /** Each line's discount; a line is covered by one coupon at most (its subscription's). */
-function discountAmountsOf(drafts: readonly InvoiceLineDraft[], currency: string, applications: readonly CouponApplication[]): Money[] {
-  const discounts = drafts.map(() => Money.zero(currency));
+function discountAmountsOf(drafts: readonly InvoiceLineDraft[], zero: Money, applications: readonly CouponApplication[]): Money[] {
+  const { currency } = zero;
+  // Money is immutable: every uncovered line shares the one zero.
+  const discounts: Money[] = new Array<Money>(drafts.length).fill(zero);
   const covered = new Set<number>();
   for (const application of applications) {
     for (const index of application.lineIndexes) {

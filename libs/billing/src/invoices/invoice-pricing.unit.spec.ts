@@ -4,7 +4,7 @@ import { RuleViolationError } from '../shared/errors';
 import { given } from '../testing/decider-spec';
 import { TaxRateDefinition } from '../catalog/tax-rate';
 import { createDraftInvoice, invoiceCreated, invoiceDecider, InvoiceSource } from './invoice';
-import { InvoiceLineDraft } from './invoice-lines';
+import { InvoiceLineDraft, totalsOf } from './invoice-lines';
 import { CouponDiscount, priceInvoice, PricingOptions, TaxTreatment } from './invoice-pricing';
 
 // On a failure fast-check prints the seed and path that replay the counterexample.
@@ -267,6 +267,34 @@ describe('invoiceCreated and createDraftInvoice price the invoice', () => {
     drafts: drafts('100.00', '50.00'),
     memo: null,
   };
+
+  it('its totals are the totals of its numbered lines, whatever the coupons and the rate (random invoices)', () => {
+    const amount = fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }).map((cents) => Money.fromMinorUnits(cents, 'EUR').toString());
+    const coupon = fc.oneof(
+      fc.integer({ min: 0, max: 100 }).map((value) => percent(String(value))),
+      fc.bigInt({ min: 0n, max: 10n ** 8n }).map((cents) => amountOff(Money.fromMinorUnits(cents, 'EUR').toString(), 'EUR')),
+    );
+    const rate = fc.option(fc.record({ percentage: fc.constantFrom('0', '7', '19', '20.5'), inclusive: fc.boolean() }), { nil: null });
+    fc.assert(
+      fc.property(fc.array(amount, { minLength: 1, maxLength: 12 }), fc.option(coupon, { nil: null }), rate, fc.boolean(), (amounts, discount, taxRate, taxExempt) => {
+        const lineIndexes = amounts.map((_amount, index) => index).filter((index) => index % 2 === 0);
+        const { data } = invoiceCreated({
+          ...source,
+          drafts: drafts(...amounts),
+          pricing: {
+            discounts: discount === null ? [] : [{ couponDiscount: discount, lineIndexes }],
+            taxRate: taxRate === null ? null : { ...vat, ...taxRate },
+            taxExempt,
+          },
+        });
+        expect(data.lines.map((line) => line.id)).toEqual(amounts.map((_amount, index) => `inv_1-${index + 1}`));
+        const inclusiveTax = data.taxRate?.inclusive ?? false;
+        const { subtotal, discountTotal, taxTotal, total } = data;
+        expect({ subtotal, discountTotal, taxTotal, total }).toEqual(totalsOf(data.lines, 'EUR', inclusiveTax));
+      }),
+      RUNS,
+    );
+  });
 
   it('without pricing: no discount, no tax, no tax rate', () => {
     const { data } = invoiceCreated(source);

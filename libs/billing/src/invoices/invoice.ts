@@ -4,7 +4,7 @@ import { UNIT_AMOUNT_DECIMALS } from '../catalog/price';
 import { DomainEvent } from '../shared/decider';
 import { ConflictError, FieldError, InvalidInputError, NotFoundError, RuleViolationError } from '../shared/errors';
 import { addDays, formatDate, formatInstant, Instant, parseInstant } from '../time/instant';
-import { InvoiceLine, InvoiceLineDraft, InvoiceTotals, numberLines, roundLineAmount, totalsOf } from './invoice-lines';
+import { InvoiceLine, InvoiceLineDraft, InvoiceTotals, numberLines, roundLineAmount } from './invoice-lines';
 import { CouponApplication, priceInvoice } from './invoice-pricing';
 import { TaxRateDefinition } from '../catalog/tax-rate';
 import { parseQuantityField } from '../usage/quantity';
@@ -103,8 +103,17 @@ export const invoiceDecider = {
   },
 };
 
+/** Zero written in each currency seen, once (an invoice's evolve needs it twice; pure: the same text every time). */
+const zeroTexts = new Map<string, string>();
+
 function zeroIn(currency: string): string {
-  return roundLineAmount(parseDecimal('0', { maxDecimalPlaces: 0, allowNegative: false }), currency);
+  let text = zeroTexts.get(currency);
+  if (text === undefined) {
+    // Only a known currency gets here (roundLineAmount refuses others), so the map stays small.
+    text = roundLineAmount(parseDecimal('0', { maxDecimalPlaces: 0, allowNegative: false }), currency);
+    zeroTexts.set(currency, text);
+  }
+  return text;
 }
 
 function isZero(amount: string): boolean {
@@ -177,11 +186,12 @@ export interface InvoicePricing {
 export function invoiceCreated(source: InvoiceSource): InvoiceCreated {
   const { drafts, pricing, ...rest } = source;
   const taxRate = pricing && !pricing.taxExempt ? pricing.taxRate : null;
-  const priced = priceInvoice(drafts, { currency: source.currency, discounts: pricing?.discounts ?? [], taxRate, taxExempt: false });
-  const lines = numberLines(source.id, priced.lines, source.currency);
+  const { lines: pricedLines, ...totals } = priceInvoice(drafts, { currency: source.currency, discounts: pricing?.discounts ?? [], taxRate, taxExempt: false });
+  // Numbering keeps every figure, so the priced totals are the numbered lines' totals.
+  const lines = numberLines(source.id, pricedLines, source.currency);
   return {
     type: 'InvoiceCreated',
-    data: { ...rest, lines, ...totalsOf(lines, source.currency, taxRate?.inclusive ?? false), taxRate },
+    data: { ...rest, lines, ...totals, taxRate },
   };
 }
 

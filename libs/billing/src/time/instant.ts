@@ -47,8 +47,21 @@ export function assertNotInFuture(field: string, instant: Instant, wallClockNow:
   }
 }
 
+/**
+ * The last instants formatted, at most FORMATTED_INSTANTS_MAX (then it starts over): a billing run
+ * formats the same few period boundaries for every subscription. Pure: an instant always formats the same.
+ */
+const FORMATTED_INSTANTS_MAX = 64;
+const formattedInstants = new Map<Instant, string>();
+
 export function formatInstant(instant: Instant): string {
-  return new Date(instant).toISOString().replace('.000Z', 'Z');
+  let text = formattedInstants.get(instant);
+  if (text === undefined) {
+    text = new Date(instant).toISOString().replace('.000Z', 'Z');
+    if (formattedInstants.size >= FORMATTED_INSTANTS_MAX) formattedInstants.clear();
+    formattedInstants.set(instant, text);
+  }
+  return text;
 }
 
 export function formatDate(instant: Instant): string {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { InvalidInputError } from '../shared/errors';
 import {
   addDays,
@@ -112,6 +113,18 @@ describe('formatting', () => {
   it('writes the UTC day of an instant', () => {
     expect(formatDate(Date.UTC(2026, 0, 15, 23, 59, 59))).toBe('2026-01-15');
     expect(formatDate(parseInstant('at', '2026-01-15T23:30:00-01:00'))).toBe('2026-01-16');
+  });
+
+  it('formats the same as the Date it stands for, for many more instants than it remembers, in any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2200, 0, 1) }), { minLength: 1, maxLength: 300 }), (instants) => {
+        // Twice over: the second pass meets instants the first one remembered, or forgot again.
+        for (const instant of [...instants, ...instants]) {
+          expect(formatInstant(instant)).toBe(new Date(instant).toISOString().replace('.000Z', 'Z'));
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('parses what it formats', () => {

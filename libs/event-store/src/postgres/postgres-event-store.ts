@@ -25,6 +25,7 @@ import {
   EventStore,
   ExpectedRevision,
   JsonObject,
+  JsonValue,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -91,6 +92,19 @@ interface EventRow {
   hash: string;
 }
 
+/** A row of `readAllForReplay`: no hash, and of the metadata only what a replay uses. */
+interface ReplayEventRow {
+  global_position: string;
+  stream_id: string;
+  stream_revision: string;
+  event_id: string;
+  type: string;
+  data: JsonObject;
+  actor: string | null;
+  recorded_at: string | null;
+  schema_version: JsonValue | null;
+}
+
 /** What `event_store_append` returns: whether it wrote, and the state it decided on. */
 interface AppendRow {
   written: boolean;
@@ -122,13 +136,21 @@ interface AppendManyRow {
 const EVENT_COLUMNS =
   "global_position, stream_id, stream_revision, event_id::text as event_id, type, data, metadata, encode(hash, 'hex') as hash";
 
+/**
+ * `readAllForReplay`'s columns: about half the bytes of EVENT_COLUMNS (the metadata's tracing ids
+ * and the hash are most of an event's size after its data), and far fewer objects to parse.
+ */
+const REPLAY_EVENT_COLUMNS =
+  "global_position, stream_id, stream_revision, event_id::text as event_id, type, data, metadata->>'actor' as actor, metadata->>'recordedAt' as recorded_at, metadata->'schemaVersion' as schema_version";
+
 /** Seals one `seal()` call makes at most (each covers up to SEAL_EVENTS_MAX events): a bound on one call's work. */
 const SEALS_PER_CALL_MAX = 100;
 
 /**
  * Races the database settles by aborting one side: an id committed by another stream's append
- * meanwhile (23505, or 40001 from the append function), a deadlock between two such appends
- * (40P01). The whole append is retried; its next read sees the winner.
+ * meanwhile (23505 from the insert), a stream head moved meanwhile (40001 from the append
+ * function), a deadlock between two such appends (40P01). The whole append is retried; its next
+ * read sees the winner.
  */
 const RACE_SQLSTATES = new Set(['23505', '40001', '40P01']);
 
@@ -221,8 +243,9 @@ export class PostgresEventStore implements SealingEventStore {
   async appendNew(streamId: string, events: readonly NewEvent[]): Promise<AppendNewResult> {
     const batch = canonicalBatch(streamId, events);
     if (batch.length === 0) return { appendedIds: [], duplicateIds: [] };
+    const firsts = firstOccurrences(batch);
     const row = await this.withRaceRetries(() =>
-      this.runAppend((executor) => callAppend(executor, streamId, batch, 'append_new', 'any', this.notifyInTransaction)),
+      this.runAppend((executor) => callAppend(executor, streamId, firsts, 'append_new', 'any', this.notifyInTransaction)),
     );
     if (row.written) this.announceCommitted();
     return appendNewOutcome(batch, row);
@@ -234,12 +257,13 @@ export class PostgresEventStore implements SealingEventStore {
    * is a duplicate too); the log keeps the caller's order.
    */
   async appendNewMany(batches: readonly StreamBatch[]): Promise<AppendNewResult> {
-    const events = canonicalStreamBatches(batches).flatMap((batch) =>
-      batch.events.map((event) => ({ ...event, streamId: batch.streamId })),
-    );
+    const checked = canonicalStreamBatches(batches);
+    const events = checked.flatMap((batch) => batch.events);
+    const seen = new Set<string>();
     if (events.length === 0) return { appendedIds: [], duplicateIds: [] };
+    const columns = eventColumns(checked.map((batch) => ({ streamId: batch.streamId, events: firstOccurrences(batch.events, seen) })));
     const row = await this.withRaceRetries(() =>
-      this.runAppend((executor) => callAppendNewMany(executor, events, this.notifyInTransaction)),
+      this.runAppend((executor) => callAppendNewMany(executor, columns, this.notifyInTransaction)),
     );
     if (row.written) this.announceCommitted();
     return appendNewManyOutcome(events, row);
@@ -354,6 +378,16 @@ export class PostgresEventStore implements SealingEventStore {
     return result.rows.map(toRecordedEvent);
   }
 
+  /** `readAll` through the same function (the same order and visibility), with fewer columns. */
+  async readAllForReplay(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    const maxCount = boundedCount(options.maxCount, 'readAllForReplay maxCount');
+    const result = await this.sql.query<ReplayEventRow>(`select ${REPLAY_EVENT_COLUMNS} from event_store_read_all($1, $2)`, [
+      (options.after ?? 0n).toString(),
+      maxCount,
+    ]);
+    return result.rows.map(toReplayEvent);
+  }
+
   /**
    * The last committed position, not only the last one a reader may already see: a caller that
    * waits for the read models to reach it waits for everything committed before it asked,
@@ -414,6 +448,20 @@ export class PostgresEventStore implements SealingEventStore {
   }
 }
 
+/**
+ * The events whose id is not in `seen` nor earlier in `events` (the rest are repeats, which
+ * appendNew counts as duplicates); adds their ids to `seen`. The append functions take each id once.
+ */
+function firstOccurrences(events: readonly NewEvent[], seen = new Set<string>()): NewEvent[] {
+  const firsts: NewEvent[] = [];
+  for (const event of events) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
+    firsts.push(event);
+  }
+  return firsts;
+}
+
 /** An append's batch: ids canonical, at least one event, no id twice. */
 function checkedAppendBatch(streamId: string, events: readonly NewEvent[]): NewEvent[] {
   const batch = canonicalBatch(streamId, events);
@@ -423,6 +471,87 @@ function checkedAppendBatch(streamId: string, events: readonly NewEvent[]): NewE
   return batch;
 }
 
+/**
+ * An append's events as the columns the append functions take (schema.ts, EVENT_COLUMNS_SQL), in
+ * the batches' order: each stream, type and metadata object once, events pointing at them by
+ * (1-based) index. Metadata is shared by identity: the events of one command carry one object.
+ * Ids are canonical UUIDs and indexes numbers, so their array literals need no escaping.
+ */
+interface EventColumns {
+  streamIds: string[];
+  eventIds: string;
+  eventStreams: string;
+  types: string[];
+  eventTypes: string;
+  data: string;
+  metadata: string;
+  eventMetadata: string;
+}
+
+function eventColumns(batches: readonly StreamBatch[]): EventColumns {
+  const streamIndexes = new Map<string, number>();
+  const typeIndexes = new Map<string, number>();
+  const metadataIndexes = new Map<EventMetadata, number>();
+  const ids: string[] = [];
+  const eventStreams: number[] = [];
+  const eventTypes: number[] = [];
+  const eventMetadata: number[] = [];
+  const data: JsonObject[] = [];
+  for (const batch of batches) {
+    const stream = indexIn(streamIndexes, batch.streamId);
+    for (const event of batch.events) {
+      ids.push(event.id);
+      eventStreams.push(stream);
+      eventTypes.push(indexIn(typeIndexes, event.type));
+      eventMetadata.push(indexIn(metadataIndexes, event.metadata));
+      data.push(event.data);
+    }
+  }
+  return {
+    streamIds: [...streamIndexes.keys()],
+    eventIds: `{${ids.join(',')}}`,
+    eventStreams: `{${eventStreams.join(',')}}`,
+    types: [...typeIndexes.keys()],
+    eventTypes: `{${eventTypes.join(',')}}`,
+    data: JSON.stringify(data),
+    metadata: JSON.stringify([...metadataIndexes.keys()]),
+    eventMetadata: `{${eventMetadata.join(',')}}`,
+  };
+}
+
+/** The 1-based index of `key` in `indexes`, added at the end when new. */
+function indexIn<Key>(indexes: Map<Key, number>, key: Key): number {
+  let index = indexes.get(key);
+  if (index === undefined) {
+    index = indexes.size + 1;
+    indexes.set(key, index);
+  }
+  return index;
+}
+
+/** The placeholders of EventColumns from `$first` on, cast as the functions declare them. */
+function eventColumnPlaceholders(first: number): string {
+  const types = ['text[]', 'uuid[]', 'integer[]', 'text[]', 'integer[]', 'jsonb', 'jsonb', 'integer[]'];
+  return types.map((type, offset) => `$${first + offset}::${type}`).join(', ');
+}
+
+function eventColumnValues(columns: EventColumns): unknown[] {
+  return [
+    columns.streamIds,
+    columns.eventIds,
+    columns.eventStreams,
+    columns.types,
+    columns.eventTypes,
+    columns.data,
+    columns.metadata,
+    columns.eventMetadata,
+  ];
+}
+
+const APPEND_STATEMENT = `select * from event_store_append(${eventColumnPlaceholders(1)}, $9, $10, $11, $12)`;
+const APPEND_NEW_MANY_STATEMENT = `select * from event_store_append_new_many(${eventColumnPlaceholders(1)}, $9)`;
+const APPEND_MANY_STATEMENT = `select * from event_store_append_many($1::jsonb, ${eventColumnPlaceholders(2)}, $10)`;
+
 async function callAppend(
   executor: SqlExecutor,
   streamId: string,
@@ -431,31 +560,20 @@ async function callAppend(
   expectedRevision: ExpectedRevision,
   notify: boolean,
 ): Promise<AppendRow> {
-  const payload = JSON.stringify(
-    batch.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
-  );
   const expectedKind = typeof expectedRevision === 'bigint' ? 'revision' : expectedRevision;
   const expectedNumber = typeof expectedRevision === 'bigint' ? expectedRevision.toString() : null;
-  const result = await executor.query<AppendRow>(
-    'select * from event_store_append($1, $2::uuid[], $3::jsonb, $4, $5, $6, $7)',
-    [streamId, batch.map((event) => event.id), payload, mode, expectedKind, expectedNumber, notify],
-  );
+  const result = await executor.query<AppendRow>(APPEND_STATEMENT, [
+    ...eventColumnValues(eventColumns([{ streamId, events: batch }])),
+    mode,
+    expectedKind,
+    expectedNumber,
+    notify,
+  ]);
   return result.rows[0];
 }
 
-async function callAppendNewMany(
-  executor: SqlExecutor,
-  events: readonly (NewEvent & { streamId: string })[],
-  notify: boolean,
-): Promise<AppendNewManyRow> {
-  const payload = JSON.stringify(
-    events.map((event) => ({ s: event.streamId, id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
-  );
-  const streamIds = [...new Set(events.map((event) => event.streamId))];
-  const result = await executor.query<AppendNewManyRow>(
-    'select * from event_store_append_new_many($1::text[], $2::uuid[], $3::jsonb, $4)',
-    [streamIds, events.map((event) => event.id), payload, notify],
-  );
+async function callAppendNewMany(executor: SqlExecutor, columns: EventColumns, notify: boolean): Promise<AppendNewManyRow> {
+  const result = await executor.query<AppendNewManyRow>(APPEND_NEW_MANY_STATEMENT, [...eventColumnValues(columns), notify]);
   return result.rows[0];
 }
 
@@ -471,13 +589,7 @@ async function callAppendMany(
         : { s: streamId, k: expectedRevision, r: null },
     ),
   );
-  const events = batches.flatMap((batch) =>
-    batch.events.map((event) => ({ s: batch.streamId, id: event.id, type: event.type, data: event.data, metadata: event.metadata })),
-  );
-  const result = await executor.query<AppendManyRow>(
-    'select * from event_store_append_many($1::jsonb, $2::uuid[], $3::jsonb, $4)',
-    [expected, events.map((event) => event.id), JSON.stringify(events), notify],
-  );
+  const result = await executor.query<AppendManyRow>(APPEND_MANY_STATEMENT, [expected, ...eventColumnValues(eventColumns(batches)), notify]);
   return result.rows[0];
 }
 
@@ -576,6 +688,22 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     data: row.data,
     metadata: row.metadata,
     hash: row.hash,
+  };
+}
+
+function toReplayEvent(row: ReplayEventRow): RecordedEvent {
+  const metadata = {} as EventMetadata;
+  if (row.actor !== null) metadata.actor = row.actor;
+  if (row.recorded_at !== null) metadata.recordedAt = row.recorded_at;
+  if (row.schema_version !== null) metadata.schemaVersion = row.schema_version;
+  return {
+    id: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    revision: BigInt(row.stream_revision),
+    position: BigInt(row.global_position),
+    data: row.data,
+    metadata,
   };
 }
 

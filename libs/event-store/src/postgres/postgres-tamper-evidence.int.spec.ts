@@ -119,7 +119,8 @@ function defineTamperTests(flavour: Flavour): void {
     await expect(subject.store.verifyIntegrity()).resolves.toEqual({ ok: true, checked: 10n });
   });
 
-  it('hashes the documented canonical encoding, chained per stream', async () => {
+  /** Every stored hash recomputed here from the documented encoding, chained per stream; returns the rows checked. */
+  async function expectCanonicalHashes(): Promise<number> {
     const rows = await exec(
       `select global_position::text as position, stream_id, stream_revision::text as revision, event_id::text as id,
               type, data::text as data, metadata::text as metadata, encode(hash, 'hex') as hash
@@ -136,7 +137,31 @@ function defineTamperTests(flavour: Flavour): void {
       expect(hash.toString('hex')).toBe(row.hash);
       previous.set(row.stream_id, hash);
     }
-    expect(rows.rows).toHaveLength(9);
+    return rows.rows.length;
+  }
+
+  it('hashes the documented canonical encoding, chained per stream', async () => {
+    await expect(expectCanonicalHashes()).resolves.toBe(9);
+  });
+
+  it('hashes the same encoding when events share one metadata object, some ids stored or repeated, types mixed', async () => {
+    // The store sends each distinct metadata object and type once; every event must still hash its own full row.
+    const metadata = { actor: 'shared', correlationId: randomUUID(), recordedAt: '2026-01-15T10:00:00.000Z', 'ünïcode': 'é' };
+    const shared = (type: string, data: NewEvent['data']): NewEvent => ({ id: randomUUID(), type, data, metadata });
+    const [first, second, third] = [shared('UsageRecorded', { q: '6' }), shared('UsageCorrected', { q: '7' }), shared('UsageRecorded', { q: '8' })];
+    const stored = at('usage-b', 0);
+
+    const result = await subject.store.appendNewMany([
+      { streamId: 'usage-c', events: [first, { ...second, metadata: { ...metadata } }, first] },
+      { streamId: 'usage-d', events: [{ id: stored.id, type: stored.type, data: stored.data, metadata }, third] },
+      { streamId: 'usage-b', events: [shared('UsageRecorded', { nested: { b: [1, 2], a: 'x' } })] },
+    ]);
+
+    expect(result.appendedIds).toHaveLength(4);
+    expect(result.duplicateIds).toEqual([first.id, stored.id]);
+    expect((await subject.store.readStream('usage-d')).map((event) => [event.id, event.revision])).toEqual([[third.id, 0n]]);
+    await expect(expectCanonicalHashes()).resolves.toBe(13);
+    await expect(subject.store.verifyIntegrity()).resolves.toEqual({ ok: true, checked: 13n });
   });
 
   it('names an edited data payload', async () => {

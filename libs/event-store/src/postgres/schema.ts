@@ -50,14 +50,30 @@ const ZERO_HASH = `decode('${'00'.repeat(32)}', 'hex')`;
  * and jsonb's text form is deterministic and never holds a raw newline, so the encoding is
  * unambiguous. Written out in each statement that needs it rather than called as a SQL function:
  * measured, the inlined function cost three times the CPU of the same expression written out.
+ * `texts` gives other expressions for the jsonb columns' text forms (an append hashes each
+ * distinct metadata object's text once, not once per event).
  */
-function eventDigestSql(prefix: string): string {
+function eventDigestSql(prefix: string, texts: { data?: string; metadata?: string } = {}): string {
   const [position, streamId, revision, eventId, type, data, metadata] = [
     'global_position', 'stream_id', 'stream_revision', 'event_id', 'type', 'data', 'metadata',
   ].map((column) => `${prefix}${column}`);
+  const dataText = texts.data ?? `${data}::text`;
+  const metadataText = texts.metadata ?? `${metadata}::text`;
   return `sha256(convert_to(concat_ws(E'\\n', ${position}, octet_length(${streamId}), ${streamId}, ${revision}, ${eventId},
-    octet_length(${type}), ${type}, ${data}::text, ${metadata}::text), 'UTF8'))`;
+    octet_length(${type}), ${type}, ${dataText}, ${metadataText}), 'UTF8'))`;
 }
+
+/**
+ * An append's events as columns, the parameters every append function takes, in log order:
+ * p_stream_ids each stream once; per event its id, its stream (a 1-based index into
+ * p_stream_ids), its type (an index into p_types, each type once), its data (p_data, a jsonb
+ * array) and its metadata (an index into p_metadata, a jsonb array of each metadata object once:
+ * the events of one command share theirs). Far less to send and parse than a jsonb object per event.
+ */
+const EVENT_COLUMNS_SQL = `p_stream_ids text[], p_event_ids uuid[], p_event_streams integer[], p_types text[],
+    p_event_types integer[], p_data jsonb, p_metadata jsonb, p_event_metadata integer[]`;
+/** The same parameters, passed on. */
+const EVENT_COLUMNS_ARGUMENTS = 'p_stream_ids, p_event_ids, p_event_streams, p_types, p_event_types, p_data, p_metadata, p_event_metadata';
 
 /**
  * Every event, each with the reason it does not verify (null when it does): its hash against its
@@ -88,6 +104,38 @@ function chainCheckSql(where: string): string {
  * so two processes starting together do not race on the catalog.
  */
 export const MIGRATION_LOCK_STATEMENT = `select pg_advisory_xact_lock(${MIGRATION_LOCK_CLASS}, 0)`;
+
+/**
+ * The statement of event_store_write_events that plans an append: for the events it writes
+ * (`filter`), their positions (`position`), stream revisions, previous hashes and digests, as
+ * arrays grouped by stream, each stream's events in log order (the layout event_store_chain
+ * expects; the aggregates read the sorted subquery in its order). "input" is an event's place in
+ * the caller's columns (1-based). The streams' heads are looked up once (event_store_stream_heads)
+ * and joined to the events afterwards.
+ */
+function writePlanSql(position: string, filter: string): string {
+  return `with heads as materialized (select * from event_store_stream_heads(p_stream_ids))
+      select array_agg(r.input), array_agg(r.global_position), array_agg(r.stream_id), array_agg(r.stream_revision),
+             array_agg(r.event_id), array_agg(r.type),
+             array_agg(case when r.rank = 1 then coalesce(r.head_hash, ${ZERO_HASH}) end),
+             array_agg(${eventDigestSql('r.', { data: 'r.data::text', metadata: 'v_metadata_texts[r.m]' })})
+        into v_inputs, v_positions, v_streams, v_revisions, v_ids, v_types, v_previous, v_digests
+      from (
+        select e.*, h.stream_id, h.head_hash, coalesce(h.revision + 1, 0) + e.rank - 1 as stream_revision
+        from (
+          select f.*, row_number() over (partition by f.s order by f.input) as rank
+          from (
+            select x.input, x.id as event_id, x.s, p_types[x.t] as type, x.m, x.data, ${position} as global_position
+            from rows from (unnest(p_event_ids), unnest(p_event_streams), unnest(p_event_types),
+                            unnest(p_event_metadata), jsonb_array_elements(p_data))
+              with ordinality as x(id, s, t, m, data, input)
+            ${filter}
+          ) f
+        ) e
+        join heads h on h.s = e.s
+        order by e.s, e.input
+      ) r;`;
+}
 
 export const SCHEMA_STATEMENTS: readonly string[] = [
   `create sequence if not exists ${POSITION_SEQUENCE} as bigint start with 1 minvalue 1 cache 1`,
@@ -189,6 +237,11 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 
   // Replaced by event_store_write_events (which also hashes and serves several streams).
   `drop function if exists event_store_write_batch(text, bigint, jsonb, boolean)`,
+  // The signatures that took the events as one jsonb of objects (replaced by EVENT_COLUMNS_SQL).
+  `drop function if exists event_store_write_events(text, jsonb, uuid[], bigint, boolean)`,
+  `drop function if exists event_store_append(text, uuid[], jsonb, text, text, bigint, boolean)`,
+  `drop function if exists event_store_append_new_many(text[], uuid[], jsonb, boolean)`,
+  `drop function if exists event_store_append_many(jsonb, uuid[], jsonb, boolean)`,
 
   // A page of the global log. Only rows whose transaction id is below the snapshot's xmin: those
   // transactions have all ended, and since positions follow xids, so have the transactions of
@@ -209,36 +262,55 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     limit p_max_count
   $fn$`,
 
-  // Writes events that passed their checks: p_events = [{s?, id, type, data, metadata}] in log
-  // order, s defaulting to p_stream_id, less those whose id is in p_stored_ids and repeats of an id
-  // (first occurrence kept): p_count events in all. Filtering here, while parsing p_events, spares
-  // rebuilding a jsonb of the events to write (measured: jsonb_agg of 1,000 events took 70-110 ms
-  // on the loaded test machine). The caller holds the lock of every stream involved.
+  // The heads of the streams p_stream_ids names (null revision and hash for a new stream), with
+  // each stream's place in the list (s, 1-based), looked up by the key. A SQL function with a SET
+  // clause is never inlined, so it is planned at each call on the table as it is then: a plan
+  // kept from when the table was small would scan it whole once it is large.
+  `create or replace function event_store_stream_heads(p_stream_ids text[])
+  returns table (s bigint, stream_id text, revision bigint, head_hash bytea)
+  language sql stable
+  set plan_cache_mode = force_custom_plan
+  rows 100
+  as $fn$
+    select st.s, st.stream_id, h.revision, h.head_hash
+    from unnest(p_stream_ids) with ordinality as st(stream_id, s)
+    left join ${STREAMS_TABLE} h on h.stream_id = st.stream_id
+  $fn$`,
+
+  // Writes events that passed their checks, given as columns (EVENT_COLUMNS_SQL) in log order,
+  // each id once (the store's callers drop repeats before the call; a repeat would fail the insert),
+  // less those whose id is in p_stored_ids: p_count events in all. The caller holds the lock of
+  // every stream involved.
   // First, under the ordering lock and before any write, it takes the transaction's xid and
   // reserves contiguous positions; so across appends xid order equals position order. The lock
   // is session-level so it can be released at once instead of at commit; the exception block
   // releases it on any error, cancellation included. Each stream's events then take the next
   // revisions and chain their hashes to the stream's head. An id stored meanwhile by another
-  // stream's append (on conflict) makes it raise serialization_failure: revisions must stay
-  // contiguous, so the caller rolls back and retries. Rows go in in event-id order, so two
-  // appends that share ids wait for each other in one direction only, never in a cycle.
+  // stream's append makes the insert fail (unique_violation), and a stream head moved meanwhile
+  // raises serialization_failure: revisions must stay contiguous, so the caller rolls back and
+  // retries. Rows go in in event-id order, so two appends that share ids wait for each other in
+  // one direction only, never in a cycle.
+  // Its statements read no table but through event_store_stream_heads, so their plans do not
+  // depend on the tables' sizes, and it keeps them (generic plans, whatever its caller's setting):
+  // planning them afresh on every call cost about a third of a 1-event append's CPU (measured).
   `create or replace function event_store_write_events(
-    p_stream_id text, p_events jsonb, p_stored_ids uuid[], p_count bigint, p_notify boolean)
+    ${EVENT_COLUMNS_SQL}, p_stored_ids uuid[], p_count bigint, p_notify boolean)
   returns table (appended_count bigint, first_position bigint)
   language plpgsql volatile
-  set plan_cache_mode = force_custom_plan
+  set plan_cache_mode = force_generic_plan
   as $fn$
   declare
     v_event_count bigint := p_count;
     v_first_position bigint;
     v_xid xid8;
+    v_metadata jsonb[];
+    v_metadata_texts text[];
+    v_inputs bigint[];
     v_positions bigint[];
     v_streams text[];
     v_revisions bigint[];
     v_ids uuid[];
     v_types text[];
-    v_data jsonb[];
-    v_metadata jsonb[];
     v_previous bytea[];
     v_digests bytea[];
     v_hashes bytea[];
@@ -262,50 +334,32 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
       raise;
     end;
 
-    -- Grouped by stream, each stream's events in log order: the layout event_store_chain expects.
-    -- The aggregates read the sorted subquery in its order.
-    with batch as (
-      select kept.stream_id, kept.event_id, kept.type, kept.data, kept.metadata,
-             v_first_position + row_number() over (order by kept.n) - 1 as global_position
-      from (
-        select coalesce(e.s, p_stream_id) as stream_id, e.id as event_id, e.type, e.data, e.metadata, e.n,
-               row_number() over (partition by e.id order by e.n) as occurrence
-        from rows from (jsonb_to_recordset(p_events) as (s text, id uuid, type text, data jsonb, metadata jsonb))
-          with ordinality as e(s, id, type, data, metadata, n)
-      ) kept
-      where kept.occurrence = 1 and not kept.event_id = any(p_stored_ids)
-    ), heads as materialized (
-      -- Looked up once, by the key; joined to the batch afterwards. (Inlined, the planner, which
-      -- cannot estimate the batch's size, probed the key once per event with the whole list.)
-      select h.stream_id, h.revision, h.head_hash from ${STREAMS_TABLE} h
-      where h.stream_id = any(array(select distinct b.stream_id from batch b))
-    )
-    select array_agg(r.global_position), array_agg(r.stream_id), array_agg(r.stream_revision),
-           array_agg(r.event_id), array_agg(r.type), array_agg(r.data), array_agg(r.metadata),
-           array_agg(case when r.rank = 1 then coalesce(r.head_hash, ${ZERO_HASH}) end),
-           array_agg(${eventDigestSql('r.')})
-      into v_positions, v_streams, v_revisions, v_ids, v_types, v_data, v_metadata, v_previous, v_digests
-    from (
-      select ranked.*, coalesce(ranked.head_revision + 1, 0) + ranked.rank - 1 as stream_revision
-      from (
-        select b.*, h.head_hash, h.revision as head_revision,
-               row_number() over (partition by b.stream_id order by b.global_position) as rank
-        from batch b left join heads h on h.stream_id = b.stream_id
-      ) ranked
-      order by ranked.stream_id, ranked.global_position
-    ) r;
+    -- Each distinct metadata object once: as jsonb to store, as text to hash.
+    select array_agg(m.value order by m.n), array_agg(m.value::text order by m.n)
+      into v_metadata, v_metadata_texts
+      from jsonb_array_elements(p_metadata) with ordinality as m(value, n);
+
+    -- Nothing of the call stored yet (the usual case): every event is written, each on the position
+    -- of its place in the call. Otherwise the positions go, in order, to the events not stored.
+    if cardinality(p_stored_ids) = 0 then
+      ${writePlanSql('v_first_position + x.input - 1', '')}
+    else
+      ${writePlanSql('v_first_position + row_number() over (order by x.input) - 1', 'where not x.id = any(p_stored_ids)')}
+    end if;
     v_hashes := event_store_chain(v_previous, v_digests);
 
+    -- A plain insert: an id stored meanwhile fails it (unique_violation), which the caller retries.
+    -- Data is read from p_data by index (a jsonb array's element is found without a scan).
     insert into ${EVENTS_TABLE}
       (global_position, transaction_id, stream_id, stream_revision, event_id, type, data, metadata, hash)
-    select w.global_position, v_xid, w.stream_id, w.stream_revision, w.id, w.type, w.data, w.metadata, w.hash
-    from unnest(v_positions, v_streams, v_revisions, v_ids, v_types, v_data, v_metadata, v_hashes)
-      as w(global_position, stream_id, stream_revision, id, type, data, metadata, hash)
-    order by w.id
-    on conflict (event_id) do nothing;
+    select w.global_position, v_xid, w.stream_id, w.stream_revision, w.id, w.type,
+           p_data -> (w.input::integer - 1), v_metadata[p_event_metadata[w.input]], w.hash
+    from unnest(v_positions, v_streams, v_revisions, v_ids, v_types, v_inputs, v_hashes)
+      as w(global_position, stream_id, stream_revision, id, type, input, hash)
+    order by w.id;
     get diagnostics v_row_count = row_count;
     if v_row_count <> v_event_count then
-      raise exception 'event store: an event id was taken meanwhile' using errcode = 'serialization_failure';
+      raise exception 'event store: % events written, % planned', v_row_count, v_event_count;
     end if;
 
     -- Each stream's new head: its last event here. Heads only move forward, under the stream's lock.
@@ -337,14 +391,15 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   // It serialises appends to the stream with a transaction-level advisory lock (which needs no
   // xid), then reads the stream's state. It writes only when the rules certainly allow it: for
   // 'append', no id of the batch stored anywhere and the expected revision met; for 'append_new',
-  // the ids not stored yet (first occurrence in the batch), on contiguous revisions. Otherwise it
+  // the ids not stored yet (the store sends each id once), on contiguous revisions. Otherwise it
   // writes nothing and returns the state, from which the caller's rules (append-rules.ts) derive
   // the error or the idempotent result. A volatile function: each statement in it takes a fresh
   // snapshot, so the reads after the lock see what the previous holder committed. Its plans are
   // made afresh on each call: PL/pgSQL would otherwise settle, per connection, on a generic plan
   // made while the table was small (a sequential scan for the id lookup), and keep it as it grows.
+  // The events are columns (EVENT_COLUMNS_SQL) with p_stream_ids = {p_stream_id}.
   `create or replace function event_store_append(
-    p_stream_id text, p_event_ids uuid[], p_events jsonb,
+    ${EVENT_COLUMNS_SQL},
     p_mode text, p_expected_kind text, p_expected_revision bigint, p_notify boolean)
   returns table (written boolean, current_revision bigint, existing jsonb,
                  first_revision bigint, first_position bigint, appended_count bigint)
@@ -358,7 +413,11 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     v_count bigint;
     v_expectation_met boolean;
     v_written record;
+    p_stream_id text := p_stream_ids[1];
   begin
+    if cardinality(p_stream_ids) <> 1 then
+      raise exception 'event store: an append writes one stream, got %', cardinality(p_stream_ids);
+    end if;
     perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, hashtext(p_stream_id));
     select s.revision into v_current from ${STREAMS_TABLE} s where s.stream_id = p_stream_id;
     -- One statement, so the list returned and the list filtered on below are the same.
@@ -381,9 +440,9 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
         return query select false, v_current, v_existing, null::bigint, null::bigint, 0::bigint;
         return;
       end if;
-      v_count := jsonb_array_length(p_events);
+      v_count := cardinality(p_event_ids);
     elsif p_mode = 'append_new' then
-      v_count := event_store_new_id_count(p_event_ids, v_existing_ids);
+      v_count := cardinality(p_event_ids) - cardinality(v_existing_ids);
       if v_count = 0 then
         return query select false, v_current, v_existing, null::bigint, null::bigint, 0::bigint;
         return;
@@ -392,19 +451,14 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
       raise exception 'event store: unknown append mode %', p_mode;
     end if;
 
-    select * into v_written from event_store_write_events(p_stream_id, p_events, v_existing_ids, v_count, p_notify);
+    select * into v_written from event_store_write_events(${EVENT_COLUMNS_ARGUMENTS}, v_existing_ids, v_count, p_notify);
     return query select true, v_current, v_existing, coalesce(v_current + 1, 0), v_written.first_position,
       v_written.appended_count;
   end
   $fn$`,
 
-  // How many events an appendNew writes: distinct ids of the batch not stored yet.
-  `create or replace function event_store_new_id_count(p_event_ids uuid[], p_stored_ids uuid[])
-  returns bigint
-  language sql immutable
-  as $fn$
-    select count(distinct id) from unnest(p_event_ids) as id where not id = any(p_stored_ids)
-  $fn$`,
+  // Replaced by arithmetic: the store sends each id once, and the stored ones are among them.
+  `drop function if exists event_store_new_id_count(uuid[], uuid[])`,
 
   // The locks of a multi-stream append, taken in ascending key order (so two appends over
   // overlapping streams queue on their first shared key instead of deadlocking): one per stream
@@ -435,9 +489,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   // taken in the order of their keys (not of their names: the keys are hashes), so two calls over
   // overlapping streams queue on their first shared key instead of deadlocking. Then one id
   // lookup for the whole call, one position reservation and one insert (event_store_write_events).
-  // p_events = [{s, id, type, data, metadata}] in the caller's order; the log keeps that order.
-  `create or replace function event_store_append_new_many(
-    p_stream_ids text[], p_event_ids uuid[], p_events jsonb, p_notify boolean)
+  // The events are columns (EVENT_COLUMNS_SQL) in the caller's order; the log keeps that order.
+  `create or replace function event_store_append_new_many(${EVENT_COLUMNS_SQL}, p_notify boolean)
   returns table (written boolean, existing_ids text[], first_position bigint, appended_count bigint)
   language plpgsql volatile
   set plan_cache_mode = force_custom_plan
@@ -450,12 +503,12 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     perform event_store_lock_streams(p_stream_ids);
     select coalesce(array_agg(e.event_id), '{}') into v_existing_ids
       from ${EVENTS_TABLE} e where e.event_id = any(p_event_ids);
-    v_count := event_store_new_id_count(p_event_ids, v_existing_ids);
+    v_count := cardinality(p_event_ids) - cardinality(v_existing_ids);
     if v_count = 0 then
       return query select false, v_existing_ids::text[], null::bigint, 0::bigint;
       return;
     end if;
-    select * into v_written from event_store_write_events(null, p_events, v_existing_ids, v_count, p_notify);
+    select * into v_written from event_store_write_events(${EVENT_COLUMNS_ARGUMENTS}, v_existing_ids, v_count, p_notify);
     return query select true, v_existing_ids::text[], v_written.first_position, v_written.appended_count;
   end
   $fn$`,
@@ -466,9 +519,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   // event_store_write_events, only when no id is stored and every expectation holds; otherwise it
   // writes nothing and returns the state, from which the caller's rules (append-rules.ts) derive
   // per stream the conflict, the duplicate or the idempotent result.
-  // p_expected = [{s, k (kind), r (revision or null)}], one per stream; p_events as in append_new_many.
-  `create or replace function event_store_append_many(
-    p_expected jsonb, p_event_ids uuid[], p_events jsonb, p_notify boolean)
+  // p_expected = [{s, k (kind), r (revision or null)}], one per stream; the events as in append_new_many.
+  `create or replace function event_store_append_many(p_expected jsonb, ${EVENT_COLUMNS_SQL}, p_notify boolean)
   returns table (written boolean, currents jsonb, existing jsonb, first_position bigint, appended_count bigint)
   language plpgsql volatile
   set plan_cache_mode = force_custom_plan
@@ -500,7 +552,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
       return;
     end if;
     select * into v_written
-      from event_store_write_events(null, p_events, '{}'::uuid[], jsonb_array_length(p_events)::bigint, p_notify);
+      from event_store_write_events(${EVENT_COLUMNS_ARGUMENTS}, '{}'::uuid[], cardinality(p_event_ids)::bigint, p_notify);
     return query select true, v_currents, v_existing, v_written.first_position, v_written.appended_count;
   end
   $fn$`,

@@ -49,6 +49,8 @@ export interface EventStoreContractFactory {
   appendNewManyAtomic: boolean;
   /** Whether events carry a hash chain that `verifyIntegrity` checks (Postgres) or not (EventStoreDB). */
   keepsHashChain: boolean;
+  /** Whether the store has the lighter `readAllForReplay` (Postgres) or replays use `readAll` (EventStoreDB). */
+  readsForReplay: boolean;
 }
 
 interface Context {
@@ -851,6 +853,41 @@ function defineGlobalOrderTests(context: Context): void {
     expectStrictlyIncreasing(pages.flat().map((event) => event.position));
   });
 
+  itIf(context.factory.readsForReplay, "readAllForReplay pages like readAll, without the hash and the metadata's tracing ids", async () => {
+    const store = context.store();
+    const head = await store.headPosition();
+    const stream = streamName('replay-pages');
+    const versioned = { ...newEvent('TestVersioned', { nested: { text: 'a "quoted" \\ value', list: [1, 2.5, null] } }) };
+    versioned.metadata = { ...versioned.metadata, role: 'admin', causationId: randomUUID(), requestId: randomUUID(), schemaVersion: 2 };
+    const events = [...newEvents(12), versioned, ...newEvents(12)];
+    const last = await store.append(stream, events, { expectedRevision: 'no_stream' });
+    await caughtUpTo(store, last.position);
+
+    const pagesOf = async (read: (after: bigint) => Promise<RecordedEvent[]>) => {
+      const pages: RecordedEvent[][] = [];
+      for (let after = head, page = await read(after); page.length > 0; after = page[page.length - 1].position, page = await read(after)) {
+        pages.push(page.filter((event) => event.streamId === stream));
+      }
+      return pages;
+    };
+    const full = await pagesOf((after) => store.readAll({ after, maxCount: 10 }));
+    const replay = await pagesOf((after) => store.readAllForReplay!({ after, maxCount: 10 }));
+    expect(replay.map((page) => page.length)).toEqual(full.map((page) => page.length));
+    const expected = full.flat().map(({ hash: _hash, metadata, ...event }) => ({
+      ...event,
+      metadata: {
+        actor: metadata.actor,
+        recordedAt: metadata.recordedAt,
+        ...(metadata.schemaVersion === undefined ? {} : { schemaVersion: metadata.schemaVersion }),
+      },
+    }));
+    expect(replay.flat()).toEqual(expected);
+    expect(replay.flat().map((event) => event.id)).toEqual(events.map((event) => event.id));
+    expect(replay.flat()[12].metadata).toEqual({ actor: 'contract-test', recordedAt: versioned.metadata.recordedAt, schemaVersion: 2 });
+    expect(replay.flat()[12].data).toEqual(versioned.data);
+    expect(replay.flat().every((event) => event.hash === undefined && !('correlationId' in event.metadata))).toBe(true);
+  });
+
   const gapCase = 'never delivers an event past an append that commits later, then delivers both in order';
   if (context.factory.lateAppendUnavailableReason) {
     it.skip(`${gapCase} (${context.factory.lateAppendUnavailableReason})`, () => undefined);
@@ -873,6 +910,10 @@ function defineGlobalOrderTests(context: Context): void {
       await sleep(600); // longer than two poll intervals and any doorbell
       expect(received.events).toEqual([]);
       expect(await readAllOf(store, head, streams)).toEqual([]);
+      if (context.factory.readsForReplay) {
+        const replayed = await store.readAllForReplay!({ after: head, maxCount: 1_000 });
+        expect(replayed.filter((event) => streams.has(event.streamId))).toEqual([]);
+      }
       // The head counts what has committed, even while readers cannot see it yet: waiting for a
       // subscriber to pass the head waits for the late commit too.
       expect(await store.headPosition()).toBe(early.position);

@@ -1,5 +1,8 @@
 import { invoiceDecider, InvoiceEvent, InvoiceState, InvoiceView } from '@accrual/billing';
-import { Projection } from '../projection';
+import { SqlExecutor } from '@accrual/database';
+import { columns, insertRows } from '../batch-rows';
+import { ProjectedEvent, Projection } from '../projection';
+import { foldStoredViews } from '../stored-views';
 
 const INVOICE_EVENT_TYPES = new Set<InvoiceEvent['type']>([
   'InvoiceCreated',
@@ -10,37 +13,67 @@ const INVOICE_EVENT_TYPES = new Set<InvoiceEvent['type']>([
   'InvoiceMarkedUncollectible',
 ]);
 
-/** Invoices as the contract's query returns them: the domain's own fold, stored whole. */
+/**
+ * Invoices as the contract's query returns them: the domain's own fold, stored whole. A batch is
+ * folded at once (one read, one upsert); a single event is a batch of one.
+ */
 export const invoicesProjection: Projection = {
   name: 'invoices',
   handles: INVOICE_EVENT_TYPES,
-  async apply(tx, schema, { event, recorded }) {
-    if (!INVOICE_EVENT_TYPES.has(event.type as InvoiceEvent['type'])) return;
-    // Settlement events (payments, credit notes, void, uncollectible) name the invoice `invoiceId`.
-    const invoiceId = 'invoiceId' in event.data ? event.data.invoiceId : (event.data as { id: string }).id;
-    const current = await tx.query<{ view: InvoiceView }>(`select view from ${schema}.invoices where id = $1`, [invoiceId]);
-    const before: InvoiceState = current.rows[0]?.view ?? invoiceDecider.initialState();
-    const after = invoiceDecider.evolve(before, event as InvoiceEvent);
-    if (after.status === 'none') return;
-    await tx.query(
-      `insert into ${schema}.invoices
-         (id, customer_id, status, currency, number, issued_at, due_date, total, amount_due, view, created_position)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       on conflict (id) do update set status = excluded.status, number = excluded.number, issued_at = excluded.issued_at,
-         due_date = excluded.due_date, total = excluded.total, amount_due = excluded.amount_due, view = excluded.view`,
-      [
-        after.id,
-        after.customerId,
-        after.status,
-        after.currency,
-        after.number,
-        after.issuedAt,
-        after.dueDate,
-        after.total,
-        after.amountDue,
-        JSON.stringify(after),
-        recorded.position.toString(),
-      ],
-    );
+  apply(tx, schema, projected) {
+    return applyInvoicesBatch(tx, schema, [projected]);
   },
+  applyBatch: applyInvoicesBatch,
 };
+
+const INVOICE_COLUMNS = columns(
+  'id text',
+  'customer_id text',
+  'status text',
+  'currency text',
+  'number text',
+  'issued_at timestamptz',
+  'due_date date',
+  'total numeric',
+  'amount_due numeric',
+  'view jsonb',
+  'created_position numeric',
+);
+
+async function applyInvoicesBatch(tx: SqlExecutor, schema: string, projected: readonly ProjectedEvent[]): Promise<void> {
+  const events = projected.flatMap(({ event, recorded }) => {
+    if (!INVOICE_EVENT_TYPES.has(event.type as InvoiceEvent['type'])) return [];
+    const invoiceEvent = event as InvoiceEvent;
+    // Settlement events (payments, credit notes, void, uncollectible) name the invoice `invoiceId`.
+    const id = 'invoiceId' in invoiceEvent.data ? invoiceEvent.data.invoiceId : (invoiceEvent.data as { id: string }).id;
+    return [{ id, position: recorded.position, evolve: (before: InvoiceState) => invoiceDecider.evolve(before, invoiceEvent) }];
+  });
+  if (events.length === 0) return;
+  const folded = await foldStoredViews(tx, `${schema}.invoices`, invoiceDecider.initialState, events);
+  const rows = folded.map((row) => {
+    // Written rows are never `none`; customer and currency are written once, by the insert.
+    const view = row.state as InvoiceView;
+    const inserted = (row.insertedState ?? row.state) as InvoiceView;
+    return [
+      view.id,
+      inserted.customerId,
+      view.status,
+      inserted.currency,
+      view.number,
+      view.issuedAt,
+      view.dueDate,
+      view.total,
+      view.amountDue,
+      JSON.stringify(view),
+      row.createdPosition,
+    ];
+  });
+  await insertRows(
+    tx,
+    `${schema}.invoices`,
+    INVOICE_COLUMNS,
+    rows,
+    `on conflict (id) do update set status = excluded.status, number = excluded.number, issued_at = excluded.issued_at,
+       due_date = excluded.due_date, total = excluded.total, amount_due = excluded.amount_due, view = excluded.view`,
+  );
+}

@@ -21,11 +21,14 @@ import {
 import { Money } from '@accrual/money';
 import { SqlExecutor } from '@accrual/database';
 import { Projection } from '../projection';
+import { applyLedgerBatch, normalizedAmount } from './ledger-batch';
 
 /**
  * The double-entry journal and what revenue recognition needs (docs/reporting.md, "Journal").
  * Each financial event posts one balanced entry whose id is the event's id, so a replayed event
  * posts nothing twice. Recognition itself is not stored per day: the queries compute it.
+ * `apply` states the rules statement by statement; `applyBatch` applies a whole batch with the
+ * same result in a few statements (ledger-batch.ts), and is what the projector uses.
  */
 export const ledgerProjection: Projection = {
   name: 'ledger',
@@ -39,6 +42,8 @@ export const ledgerProjection: Projection = {
     'PaymentSettled',
     'PaymentRefunded',
   ]),
+  // Many events at once, same rows (ledger-batch.ts): projection lag.
+  applyBatch: applyLedgerBatch,
   async apply(tx, schema, { event, recorded }) {
     const post = (day: string, posting: JournalPosting) => insertEntry(tx, schema, recorded.id, day, posting);
     switch (event.type) {
@@ -178,10 +183,6 @@ async function findLedgerInvoice(tx: SqlExecutor, schema: string, id: string): P
   };
 }
 
-/** A numeric read back from Postgres (a sum keeps its terms' scale), in the currency's minor unit. */
-export function normalizedAmount(numeric: string, currency: string): string {
-  return Money.of(numeric, currency).toString();
-}
 
 async function insertEntry(tx: SqlExecutor, schema: string, entryId: string, day: string, posting: JournalPosting): Promise<void> {
   for (const [position, line] of posting.lines.entries()) {

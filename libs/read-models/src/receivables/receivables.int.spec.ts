@@ -16,6 +16,7 @@ import { queryArAging, queryDso } from './receivables.queries';
  * on every day of the period and DSO over many windows must match, on both databases.
  */
 const SCHEMA = 'receivables_check';
+const BATCHED_SCHEMA = 'receivables_batched';
 const DAY_MS = 86_400_000;
 const BASE = Date.parse('2026-01-01T00:00:00Z');
 const dayOf = (offset: number) => new Date(BASE + offset * DAY_MS).toISOString().slice(0, 10);
@@ -129,8 +130,8 @@ function expectedAging(invoices: readonly Invoice[], day: number, currency: stri
   return assembleAgingReport(dayOf(day), currency, [...byCustomer.values()]);
 }
 
-async function tableText(sql: SqlClient, table: string, order: string): Promise<string[]> {
-  const result = await sql.query<{ row: string }>(`select t::text as row from ${SCHEMA}.${table} t order by ${order}`);
+async function tableText(sql: SqlClient, table: string, order: string, schema = SCHEMA): Promise<string[]> {
+  const result = await sql.query<{ row: string }>(`select t::text as row from ${schema}.${table} t order by ${order}`);
   return result.rows.map((row) => row.row);
 }
 
@@ -189,6 +190,28 @@ describeWithPostgres('receivables read model: pre-summed balances equal the invo
           ]);
         }
       }
+    });
+
+    it('applied a batch at a time (applyBatch), keeps exactly the rows it keeps event by event', async () => {
+      await migrateReadModels(sql, BATCHED_SCHEMA);
+      // Batches of varying size, so invoices' events fall in one batch and across batches.
+      for (let start = 0, size = 1; start < events.length; start += size, size = (size * 7) % 97) {
+        const batch = events.slice(start, start + size).map((event, offset) => ({ event, recorded: { position: BigInt(start + offset + 1) } as unknown as RecordedEvent }));
+        await sql.transaction(async (tx) => {
+          await receivablesProjection.applyBatch?.(tx, BATCHED_SCHEMA, batch);
+          await receivablesProjection.afterBatch?.(tx, BATCHED_SCHEMA, batch);
+        });
+      }
+      const tables = [
+        ['receivable_invoices', 'invoice_id'],
+        ['receivable_settlements', 'invoice_id, kind, source_id'],
+        ['receivable_sales', 'currency, issued_on, voided_on'],
+        ['receivable_balances', 'currency, customer_id, due_on, valid_from'],
+        ['receivable_agings', 'currency, customer_id, valid_from'],
+      ] as const;
+      const eventByEvent = await Promise.all(tables.map(([table, order]) => tableText(sql, table, order)));
+      expect(eventByEvent.every((rows) => rows.length > 20)).toBe(true);
+      expect(await Promise.all(tables.map(([table, order]) => tableText(sql, table, order, BATCHED_SCHEMA)))).toEqual(eventByEvent);
     });
 
     it('keeps, event by event, exactly the rows a rebuild from the invoices and settlements gives', async () => {

@@ -3,6 +3,7 @@ import { SqlExecutor } from '@accrual/database';
 import { Projection } from '../projection';
 import { AGING_BUCKETS, agingBucketSql } from './aging';
 import { AGING_BLOCK_DAYS, agingBlockStart } from './receivables.schema';
+import { applyReceivablesBatch } from './receivables-batch';
 
 type ReceivableEvent = Extract<
   AccrualEvent,
@@ -34,6 +35,10 @@ export const receivablesProjection: Projection = {
   async apply(tx, schema, { event, recorded }) {
     if (!RECEIVABLE_EVENT_TYPES.has(event.type as ReceivableEvent['type'])) return;
     await applyReceivableEvent(tx, schema, event as ReceivableEvent, recorded.position.toString());
+  },
+  // Many events at once, same rows as `apply` on each (receivables-batch.ts): projection lag.
+  async applyBatch(tx, schema, projected) {
+    await applyReceivablesBatch(tx, schema, projected.filter(({ event }) => RECEIVABLE_EVENT_TYPES.has(event.type as ReceivableEvent['type'])));
   },
   // The derived tables, once per batch for the invoices it touched (a few statements, not per event).
   async afterBatch(tx, schema, projected) {

@@ -66,7 +66,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   let idleSince = Date.now();
   let next: Promise<RecordedEvent[]> | null = null;
   while ((after ?? 0n) < head) {
-    const page = await (next ?? store.readAll({ after, maxCount: pageSize }));
+    const page = await (next ?? readPage(store, after, pageSize));
     next = null;
     const due = eventsUntil(page, head, untilMs);
     const reachedEnd = due.length < page.length || (due.length > 0 && due[due.length - 1].position >= head);
@@ -86,9 +86,17 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   return result;
 }
 
+/**
+ * A page of the log after `after`, through the store's lighter read for replays where it has one
+ * (no hash, no tracing ids in the metadata: nothing a projection uses).
+ */
+function readPage(store: EventStore, after: bigint | undefined, pageSize: number): Promise<RecordedEvent[]> {
+  return store.readAllForReplay ? store.readAllForReplay({ after, maxCount: pageSize }) : store.readAll({ after, maxCount: pageSize });
+}
+
 /** Starts reading the page after `after`; a failure surfaces when it is awaited, never unhandled. */
 function prefetch(store: EventStore, after: bigint, pageSize: number): Promise<RecordedEvent[]> {
-  const reading = store.readAll({ after, maxCount: pageSize });
+  const reading = readPage(store, after, pageSize);
   reading.catch(() => undefined);
   return reading;
 }

@@ -1,5 +1,9 @@
 import { SqlExecutor } from '@accrual/database';
 import { LIVE_SCHEMA } from '../schema';
+import { RECORD_USAGE_PARAMETERS, recordUsageStatement } from './record-usage.sql';
+import { RecordedUsage, usageColumns } from './usage-columns';
+
+export type { RecordedUsage } from './usage-columns';
 
 /** A billed metered period that has received usage since it was billed. */
 export interface LateUsageRow {
@@ -137,44 +141,39 @@ function normalizeDecimal(text: string): string {
   return trimmed === '' ? '0' : trimmed;
 }
 
-/** One `usage_events` row, as `recordUsageMany` takes it (decimal and instant as strings). */
-export interface UsageEventRow {
-  usage_id: string;
-  customer_id: string;
-  subscription_id: string | null;
-  meter_code: string;
-  quantity: string;
-  occurred_at: string;
-  properties: unknown;
-  position: string;
-}
+/**
+ * From this many rows on (a replay's runs: the live projector's batches are smaller), a run goes
+ * through `record_usage_run` (usage.schema.ts): a plain insert first, then, only if a usage id
+ * repeats, the `on conflict` statement. Without repeats (the usual log) that costs Postgres about
+ * a fifth less (measured: 26-30 instead of 33-35 ms of backend CPU per 5,000 rows).
+ */
+export const OPTIMISTIC_USAGE_INSERT_ROWS_MIN = 1_000;
 
 /**
- * Inserts usage rows (idempotent by usage id) and marks late, as `markLateUsage` does for one,
- * the billed periods the newly inserted ones fall in: one statement for a whole run of events.
+ * Inserts usage rows (idempotent by usage id: the first event of an id wins) and marks late, as
+ * `markLateUsage` does for one, the billed periods the newly inserted ones fall in: one statement
+ * for a whole run of events, its rows sent as arrays (`usageColumns`).
  */
-export async function recordUsageMany(tx: SqlExecutor, schema: string, rows: readonly UsageEventRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `with given as (
-       select * from jsonb_to_recordset($1::jsonb) as r(
-         usage_id text, customer_id text, subscription_id text, meter_code text, quantity text,
-         occurred_at text, properties jsonb, position text, ordinal int)
-     ), inserted as (
-       insert into ${schema}.usage_events
-         (usage_id, customer_id, subscription_id, meter_code, quantity, occurred_at, properties, position)
-       select usage_id, customer_id, subscription_id, meter_code, quantity::numeric, occurred_at::timestamptz, properties, position::numeric
-       from given order by ordinal
-       on conflict (usage_id) do nothing
-       returning customer_id, subscription_id, meter_code, occurred_at, position
-     )
-     insert into ${schema}.late_usage (subscription_id, price_id, period_start, period_end)
-     select distinct m.subscription_id, m.price_id, m.period_start, m.period_end
-     from inserted i join ${schema}.metered_billings m
-       on m.customer_id = i.customer_id and m.meter_code = i.meter_code
-      and m.period_start::timestamptz <= i.occurred_at and m.period_end::timestamptz > i.occurred_at
-      and (i.subscription_id is null or m.subscription_id = i.subscription_id) and m.usage_through < i.position
-     on conflict do nothing`,
-    [JSON.stringify(rows.map((row, ordinal) => ({ ...row, ordinal })))],
-  );
+export async function recordUsageMany(tx: SqlExecutor, schema: string, usages: readonly RecordedUsage[]): Promise<void> {
+  if (usages.length === 0) return;
+  const columns = usageColumns(usages);
+  const params = [
+    columns.usageIds,
+    columns.customers,
+    columns.customerValues,
+    columns.subscriptions,
+    columns.subscriptionValues,
+    columns.meters,
+    columns.meterValues,
+    columns.quantities,
+    columns.timestamps,
+    columns.properties,
+    columns.propertyValues,
+    columns.positions,
+  ];
+  const statement =
+    usages.length < OPTIMISTIC_USAGE_INSERT_ROWS_MIN
+      ? recordUsageStatement(schema, 'on conflict (usage_id) do nothing')
+      : `select ${schema}.record_usage_run(${RECORD_USAGE_PARAMETERS})`;
+  await tx.query(statement, params);
 }

@@ -1,3 +1,5 @@
+import { RECORD_USAGE_PARAMETER_TYPES, recordUsageStatement } from './record-usage.sql';
+
 /**
  * Late usage (docs/billing.md, "Late usage"). `metered_billings` holds, per subscription, price
  * and metered period, the aggregate a billing run billed and the log position its usage was
@@ -27,5 +29,27 @@ create table if not exists ${s}.late_usage (
   primary key (subscription_id, price_id, period_start)
 );
 create index if not exists late_usage_due on ${s}.late_usage (period_end);
+${recordUsageRunDdl(s)}
 `;
+}
+
+/**
+ * A long run of usage events in one call (a replay's pages): first the insert without
+ * `on conflict`, cheaper for Postgres, and only if a usage id repeats (a unique violation rolls
+ * the block back) the `on conflict` one, so the rows are the same either way. One round trip,
+ * where a savepoint around the plain insert would take three.
+ */
+function recordUsageRunDdl(s: string): string {
+  return `create or replace function ${s}.record_usage_run(${RECORD_USAGE_PARAMETER_TYPES.join(', ')})
+returns void
+language plpgsql
+as $record_usage_run$
+begin
+  begin
+    ${recordUsageStatement(s, '')};
+  exception when unique_violation then
+    ${recordUsageStatement(s, 'on conflict (usage_id) do nothing')};
+  end;
+end
+$record_usage_run$;`;
 }

@@ -86,6 +86,41 @@ describeWithPostgres('billing runs and invoice numbers in batches', () => {
     expect(numbers).toEqual([numbers[0], numbers[0] + 1, numbers[0] + 2]);
   });
 
+  it('a page holds only the due subscriptions of its customers, and skips customers with none due', async () => {
+    for (const id of ['rng-a', 'rng-b', 'rng-c']) {
+      expect((await post('/v1/customers', { id, name: id, email: `${id}@example.test`, currency: 'USD', country: 'US' })).status).toBe(201);
+    }
+    // Due at 2026-03-01: the ones starting then; not yet due: the ones starting a month later.
+    const starts: Record<string, [string, string]> = {
+      'r-a1': ['rng-a', '2026-03-01T00:00:00Z'],
+      'r-a2': ['rng-a', '2026-04-01T00:00:00Z'],
+      'r-b1': ['rng-b', '2026-04-01T00:00:00Z'],
+      'r-c1': ['rng-c', '2026-03-01T00:00:00Z'],
+      'r-c2': ['rng-c', '2026-03-01T00:00:00Z'],
+    };
+    let last = '0';
+    for (const [id, [customerId, startDate]] of Object.entries(starts)) {
+      const created = await post('/v1/subscriptions', { id, customerId, startDate, items: [{ priceId: 'seat' }] });
+      expect(created.status).toBe(201);
+      last = created.headers.get('x-log-position') as string;
+    }
+    expect(await api.runtime.projector?.waitFor(BigInt(last), 10_000)).toBe(true);
+    const pagesOf = async (customerLimit: number) => {
+      const pages: string[][] = [];
+      for (let after = 'rng-'; pages.length < 10; ) {
+        const page = await dueSubscriptionsByCustomer(api.runtime.sql, '2026-03-01T00:00:00Z', customerLimit, after);
+        if (page.length === 0) break;
+        pages.push(page.map((subscription) => `${subscription.customerId}/${subscription.id}`));
+        after = page[page.length - 1].customerId;
+      }
+      return pages;
+    };
+
+    expect(await pagesOf(1)).toEqual([['rng-a/r-a1'], ['rng-c/r-c1', 'rng-c/r-c2']]);
+    // One page spans rng-b, which has a subscription but none due: it is read past, not returned.
+    expect(await pagesOf(5)).toEqual([['rng-a/r-a1', 'rng-c/r-c1', 'rng-c/r-c2']]);
+  });
+
   it('numbers drafts consecutively in the given order, and answers an issued invoice as it is', async () => {
     for (const id of ['many-1', 'many-2', 'many-3']) {
       expect((await post('/v1/invoices', { id, customerId: 'cus-a', lines: [{ description: 'Setup', unitAmount: '5.00' }] })).status).toBe(201);

@@ -29,7 +29,7 @@ describeWithPostgres('billing runs after a crash', () => {
    * Makes the store's `method` fail once, on the first call `when` accepts. The patch sits on the
    * store object itself, under any wrapper (the metrics proxy), and removes itself when it fires.
    */
-  function failOnce<Method extends 'append' | 'appendNewMany'>(method: Method, when: (...args: Parameters<EventStore[Method]>) => boolean): void {
+  function failOnce<Method extends 'append' | 'appendNewMany' | 'appendMany'>(method: Method, when: (...args: Parameters<EventStore[Method]>) => boolean): void {
     const original = Object.getPrototypeOf(api.runtime.eventStore)[method] as (...args: Parameters<EventStore[Method]>) => ReturnType<EventStore[Method]>;
     function patched(this: Record<string, unknown>, ...args: Parameters<EventStore[Method]>) {
       if (!when(...args)) return original.apply(this, args);
@@ -109,7 +109,7 @@ describeWithPostgres('billing runs after a crash', () => {
   });
 
   it('numbers assigned, not written onto the invoices: the next run finishes them with those numbers', async () => {
-    failOnce('appendNewMany', (batches) => batches.some((batch) => batch.events.some((event) => event.type === 'InvoiceIssued')));
+    failOnce('appendMany', (batches) => batches.some((batch) => batch.events.some((event) => event.type === 'InvoiceIssued')));
     await expect(api.app.get(BillingRunService).run(Date.parse('2026-03-01T00:00:00Z'), context())).rejects.toThrow('simulated crash');
     const assigned = (await assignments()).slice(-2);
 

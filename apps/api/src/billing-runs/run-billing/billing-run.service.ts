@@ -77,6 +77,14 @@ interface Claimed {
   lines: InvoiceLineDraft[];
 }
 
+/** A page whose invoices are created: what its issue step needs. */
+interface CreatedPage {
+  drafts: InvoiceView[];
+  /** Invoices the careful path created (or found as drafts), issued one by one before the drafts. */
+  issueFirst: Array<{ invoiceId: string; issuedAt: Instant }>;
+  customers: ReadonlyMap<string, BillingCustomer>;
+}
+
 export interface BillingRunOutcome {
   invoiceIds: string[];
   position: bigint | null;
@@ -136,40 +144,78 @@ export class BillingRunService {
       track(source.id, await this.invoiceAndIssue(source, Date.parse(source.billingRunAsOf ?? formatInstant(asOf)), context));
     }
     const cache: RunCache = { prices: new Map(), coupons: new Map(), taxRates: new Map(), meters: new Map() };
-    // A page's invoices are created and issued while the next page is planned and claimed (the
-    // claims wait on the database, not on the CPU); pages are issued in order, one behind at most.
-    let invoicing: Promise<void> = Promise.resolve();
-    for (let after = ''; ; ) {
-      const due = await dueSubscriptionsByCustomer(this.runtime.sql, formatInstant(asOf), BILLING_PAGE_SIZE, after);
-      if (due.length === 0) break;
-      after = due[due.length - 1].customerId;
-      const charges = await this.chargesFor(due, asOf, cache, usageThrough);
-      const claimed = await this.claimAll(consolidate(formatInstant(asOf), charges), charges, context);
-      const previous = invoicing;
-      invoicing = previous.then(() => this.invoicePage(claimed, asOf, cache, context, track));
-      // Marked handled here; the failure is thrown by the `await` below or after the loop.
-      invoicing.catch(() => undefined);
-      await previous;
+    // Three stages a page apart: while page n+2 is planned and claimed, page n+1's invoices are
+    // priced and created and page n's are issued. Each stage takes the pages in order (numbers
+    // follow the page order), and a stage runs at most two pages behind the planning.
+    let creating: Promise<CreatedPage> = Promise.resolve({ drafts: [], issueFirst: [], customers: new Map() });
+    let issuing: Promise<void> = Promise.resolve();
+    let issuedBefore: Promise<void> = Promise.resolve();
+    try {
+      for (let after = ''; ; ) {
+        const due = await dueSubscriptionsByCustomer(this.runtime.sql, formatInstant(asOf), BILLING_PAGE_SIZE, after);
+        if (due.length === 0) break;
+        after = due[due.length - 1].customerId;
+        const charges = await this.chargesFor(due, asOf, cache, usageThrough);
+        const claimed = await this.claimAll(consolidate(formatInstant(asOf), charges), charges, context);
+        const previousCreating = creating;
+        const previousIssuing = issuing;
+        creating = previousCreating.then(() => this.createPage(claimed, cache, context, track));
+        issuing = Promise.all([previousIssuing, creating]).then(([, page]) => this.issuePage(page, asOf, context, track));
+        // Marked handled here; a failure is thrown by the `await`s below or after the loop.
+        creating.catch(() => undefined);
+        issuing.catch(() => undefined);
+        await Promise.all([previousCreating, issuedBefore]);
+        issuedBefore = previousIssuing;
+      }
+      await creating;
+      await issuing;
+    } finally {
+      // On a failure, the run ends (and the next run takes its turn) only once no stage still writes.
+      await Promise.allSettled([creating, issuing]);
     }
-    await invoicing;
     return { invoiceIds: [...invoiceIds], position };
   }
 
-  /** Steps 2 and 3 for a page: its invoices created in one append, then issued in page order. */
-  private async invoicePage(
+  /**
+   * Step 2 for a page: its invoices priced and created in one append. Answers the drafts to issue,
+   * and the invoices that took the careful path (a manual invoice holds the id) and still need issuing.
+   */
+  private async createPage(
     claimed: ReadonlyArray<{ source: InvoiceSource; claims: Claimed[] }>,
-    asOf: Instant,
     cache: RunCache,
     context: CommandContext,
     track: (invoiceId: string, position: bigint | null) => void,
-  ): Promise<void> {
-    const customers = await findBillingCustomers(this.runtime.sql, [...new Set(claimed.map(({ source }) => source.customerId))]);
-    const drafts = await this.createInvoices(claimed, customers, cache, context, track);
+  ): Promise<CreatedPage> {
+    // An invoice id is derived from claims that just landed, so only a manual invoice given that
+    // very id can hold it: such an invoice takes the careful path, which refuses to overwrite it.
+    const [customers, taken] = await Promise.all([
+      findBillingCustomers(this.runtime.sql, [...new Set(claimed.map(({ source }) => source.customerId))]),
+      existingInvoiceIds(this.runtime.sql, claimed.map(({ source }) => source.id)),
+    ]);
+    const issueFirst: CreatedPage['issueFirst'] = [];
+    const fresh: Array<{ source: InvoiceSource; claims: Claimed[] }> = [];
+    for (const invoice of claimed) {
+      if (!taken.has(invoice.source.id)) {
+        fresh.push(invoice);
+        continue;
+      }
+      const created = await this.createInvoice(invoice.source, context);
+      if (created.toIssue) issueFirst.push({ invoiceId: invoice.source.id, issuedAt: Date.parse(invoice.source.billingRunAsOf as string) });
+      else track(invoice.source.id, created.position);
+    }
+    return { drafts: await this.createInvoices(fresh, customers, cache, context, track), issueFirst, customers };
+  }
+
+  /** Step 3 for a page, after the page before it: the careful path's invoices, then the drafts, numbered in page order. */
+  private async issuePage(page: CreatedPage, asOf: Instant, context: CommandContext, track: (invoiceId: string, position: bigint | null) => void): Promise<void> {
+    for (const { invoiceId, issuedAt } of page.issueFirst) track(invoiceId, (await this.issuer.issue(invoiceId, issuedAt, context)).position);
+    if (page.drafts.length === 0) return;
+    const { customers } = page;
     const terms = {
       paymentTermsDays: (customerId: string) => customers.get(customerId)?.profile.paymentTermsDays ?? 30,
       hasCredit: (customerId: string, currency: string) => Money.of(customers.get(customerId)?.credit[currency] ?? '0', currency).isPositive(),
     };
-    for (const [invoiceId, { position: at }] of await this.issuer.issueDrafts(drafts, asOf, terms, context)) track(invoiceId, at);
+    for (const [invoiceId, { position: at }] of await this.issuer.issueDrafts(page.drafts, asOf, terms, context)) track(invoiceId, at);
   }
 
   /** Plans every due subscription of a page, in the page's order (the invoices' order follows it). */
@@ -331,9 +377,9 @@ export class BillingRunService {
   }
 
   /**
-   * Step 2 for a page: the invoices, priced from what the run holds (the claimed subscriptions,
-   * the customers read model, cached coupons and tax rates: the same inputs `withPricing` reads
-   * back), in one multi-stream append. Answers the drafts to issue, in page order.
+   * The invoices of claims no invoice holds yet, priced from what the run holds (the claimed
+   * subscriptions, the customers read model, cached coupons and tax rates: the same inputs
+   * `withPricing` reads back), in one multi-stream append. Answers the drafts to issue, in page order.
    */
   private async createInvoices(
     claimed: ReadonlyArray<{ source: InvoiceSource; claims: Claimed[] }>,
@@ -342,16 +388,9 @@ export class BillingRunService {
     context: CommandContext,
     track: (invoiceId: string, position: bigint | null) => void,
   ): Promise<InvoiceView[]> {
-    // An invoice id is derived from claims that just landed, so only a manual invoice given that
-    // very id can hold it: such an invoice takes the careful path, which refuses to overwrite it.
-    const taken = await existingInvoiceIds(this.runtime.sql, claimed.map(({ source }) => source.id));
     const batches: StreamBatch[] = [];
     const drafts: InvoiceView[] = [];
     for (const { source, claims } of claimed) {
-      if (taken.has(source.id)) {
-        track(source.id, await this.invoiceAndIssue(source, Date.parse(source.billingRunAsOf as string), context));
-        continue;
-      }
       const created = invoiceCreated(await this.priced(source, claims, customers, cache));
       batches.push({ streamId: streams.invoice(source.id), events: toNewEvents([created], context, `billing-run:${source.id}`) });
       drafts.push(invoiceDecider.evolve(invoiceDecider.initialState(), created) as InvoiceView);

@@ -39,11 +39,26 @@ export class InvoiceNumberSequence {
         maxCount: 10_000,
       });
       if (events.length === 0) return this.head;
-      const assignments = events.map((event) => event.data as unknown as InvoiceNumberAssignedData);
-      const trailing = [...this.head.trailing, ...assignments].slice(-ASSIGNMENTS_PER_APPEND_MAX);
-      this.head = { revision: Number(events[events.length - 1].revision), last: trailing[trailing.length - 1], trailing };
-      for (const sequence of this.finished) if (sequence < trailing[0].sequence) this.finished.delete(sequence);
+      this.advance(events.map((event) => event.data as unknown as InvoiceNumberAssignedData), Number(events[events.length - 1].revision));
     }
+  }
+
+  /**
+   * Takes `assignments` as the events that follow `head`: the caller has just appended them at
+   * `head`'s revision (the store checked it), so the next `readHead` reads on after them instead of
+   * reading them back (a billing run's issue step did, 500 assignments per page). Unless the head
+   * moved meanwhile: then it already holds them, or the next read finds them.
+   */
+  appended(head: SequenceHead, assignments: readonly InvoiceNumberAssignedData[]): void {
+    if (this.head.revision !== head.revision || assignments.length === 0) return;
+    this.advance(assignments, head.revision + assignments.length);
+  }
+
+  /** The head after `assignments`, the events up to `revision`. */
+  private advance(assignments: readonly InvoiceNumberAssignedData[], revision: number): void {
+    const trailing = [...this.head.trailing, ...assignments].slice(-ASSIGNMENTS_PER_APPEND_MAX);
+    this.head = { revision, last: trailing[trailing.length - 1], trailing };
+    for (const sequence of this.finished) if (sequence < trailing[0].sequence) this.finished.delete(sequence);
   }
 
   /** The head's trailing assignments not yet known to carry their invoice, oldest first. */

@@ -7,11 +7,14 @@ import { EventStore, NewEvent, StreamBatch } from '@accrual/event-store';
 export const USAGE_EVENTS_PER_APPEND_MAX = 5_000;
 
 /**
- * Appends of usage in flight at once. Concurrent batches share most streams and queue on their
- * locks, but a second append's parameters are parsed meanwhile, on the other core: one at a time
- * measured ~15% slower in wall time on the loaded machine, despite less CPU (docs/benchmarks.md).
+ * Appends of usage in flight at once. Concurrent batches share most streams, so their appends
+ * queue on the same locks anyway; one at a time, what waits meanwhile goes in one bigger append,
+ * which costs Postgres less per event (fewer statements, commits and stream-head updates). Since
+ * the append's events travel as columns (their parsing, which a second append in flight used to
+ * overlap, is much cheaper), one at a time took 15-20% less Postgres CPU per event and as much or
+ * more throughput than two, in three back-to-back pairs (docs/benchmarks.md, usage, round 2).
  */
-export const USAGE_APPENDS_IN_FLIGHT_MAX = 2;
+export const USAGE_APPENDS_IN_FLIGHT_MAX = 1;
 
 /** One request's share of a merged append. */
 export interface UsageAppendShare {
