@@ -114,6 +114,7 @@ class CpuMeter {
   private constructor(
     private readonly client: Client,
     private readonly node: NodeJS.CpuUsage,
+    private readonly apiThread: number | undefined,
     private readonly backends: Map<number, number>,
   ) {}
 
@@ -122,11 +123,13 @@ class CpuMeter {
     await client.connect();
     const pids = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
     const backends = new Map(pids.rows.map(({ pid }) => [pid, backendCpuMicros(pid) ?? 0]));
-    return new CpuMeter(client, process.cpuUsage(), backends);
+    return new CpuMeter(client, process.cpuUsage(), apiThreadCpuMicros(), backends);
   }
 
   async stop(events: number): Promise<string> {
     const node = process.cpuUsage(this.node);
+    const apiThreadNow = apiThreadCpuMicros();
+    const apiThread = apiThreadNow === undefined || this.apiThread === undefined ? undefined : apiThreadNow - this.apiThread;
     const pids = await this.client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
     await this.client.end();
     let postgres: number | undefined;
@@ -135,7 +138,7 @@ class CpuMeter {
       if (now !== undefined) postgres = (postgres ?? 0) + now - (this.backends.get(pid) ?? 0);
     }
     const perEvent = (micros: number | undefined) => (micros === undefined ? 'n/a' : (micros / Math.max(events, 1)).toFixed(1));
-    return `CPU µs/event: node (API and clients) ${perEvent(node.user + node.system)}, Postgres backends ${perEvent(postgres)}`;
+    return `CPU µs/event: node (API and clients) ${perEvent(node.user + node.system)} (API thread ${perEvent(apiThread)}), Postgres backends ${perEvent(postgres)}`;
   }
 }
 
@@ -164,10 +167,19 @@ class TimedPhaseProfiler {
   }
 }
 
+/**
+ * The API's thread alone (this process's main thread; the clients run on a worker, GC helpers on
+ * threads of their own): user + system CPU in µs, in clock ticks of 10 ms, or undefined when
+ * /proc cannot be read.
+ */
+function apiThreadCpuMicros(): number | undefined {
+  return backendCpuMicros(process.pid, `/proc/${process.pid}/task/${process.pid}/stat`);
+}
+
 /** A local process's user + system CPU in µs (clock ticks of 10 ms), or undefined when it cannot be read. */
-function backendCpuMicros(pid: number): number | undefined {
+function backendCpuMicros(pid: number, statFile = `/proc/${pid}/stat`): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
     return undefined;

@@ -55,7 +55,7 @@ const CARD_NUMBER_CANDIDATE = new RegExp(`\\d(?:[ -]?\\d){${CARD_NUMBER_DIGITS_M
  * writes a card (`evt-20260115-000123` is a date and a counter), so each group is judged alone.
  */
 export function containsCardNumber(text: string): boolean {
-  if (!CARD_NUMBER_CANDIDATE.test(text)) return false;
+  if (!hasCardNumberDigits(text) || !CARD_NUMBER_CANDIDATE.test(text)) return false;
   for (const match of text.matchAll(DIGIT_RUN)) {
     const groups = match[0].split(/[ -]/);
     if (groups.length > 1 && isCardGrouping(match[0], groups) && isCardDigits(groups.join(''))) return true;
@@ -78,11 +78,76 @@ function isCardGrouping(run: string, groups: readonly string[]): boolean {
 }
 
 /**
+ * True when `text` holds at least CARD_NUMBER_DIGITS_MIN ASCII digits (what `\d` matches): with
+ * fewer, no card number can hide in it. A loop over the text, far cheaper than a regex call for the
+ * short strings (ids, codes, timestamps) that make up almost all of a body.
+ */
+export function hasCardNumberDigits(text: string): boolean {
+  let digits = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57 && ++digits >= CARD_NUMBER_DIGITS_MIN) return true;
+  }
+  return false;
+}
+
+/**
  * The paths (`lines[0].description`, `properties.card`) of every string in `value` that holds a
- * card number, keys included. Empty when there is none. Walks with a stack of its own rather than
- * by recursion, so no nesting depth can overflow the call stack.
+ * card number, keys included. Empty when there is none. A body without any (almost every body) is
+ * cleared by `hasCardData`'s walk, which builds no paths; the paths are named only when it finds one.
  */
 export function findCardData(value: unknown): string[] {
+  return hasCardData(value) ? cardDataPaths(value) : [];
+}
+
+/**
+ * Whether `value` holds a card number anywhere `cardDataPaths` would find one (keys included), by
+ * the same rules, without naming where: no path strings or per-item objects, so clean bodies cost
+ * little (a property test holds it to `cardDataPaths`). Its own stack, not recursion.
+ */
+export function hasCardData(value: unknown): boolean {
+  const values: unknown[] = [value];
+  // The property name each pending value sits under ('' for the body and array elements), for
+  // the DECIMAL_FIELDS exemption.
+  const keys: string[] = [''];
+  while (values.length > 0) {
+    const item = values.pop();
+    const key = keys.pop() as string;
+    if (typeof item === 'string') {
+      if (isCardData(item, key)) return true;
+    } else if (Array.isArray(item)) {
+      for (let index = 0; index < item.length; index += 1) {
+        const element: unknown = item[index];
+        // Strings, most of a body, are judged here rather than pushed and popped.
+        if (typeof element === 'string') {
+          if (isCardData(element, '')) return true;
+        } else if (typeof element === 'object' && element !== null) {
+          values.push(element);
+          keys.push('');
+        }
+      }
+    } else if (typeof item === 'object' && item !== null) {
+      for (const name of Object.keys(item)) {
+        if (containsCardNumber(name)) return true;
+        const element: unknown = (item as Record<string, unknown>)[name];
+        if (typeof element === 'string') {
+          if (isCardData(element, name)) return true;
+        } else if (typeof element === 'object' && element !== null) {
+          values.push(element);
+          keys.push(name);
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * `findCardData` without the fast clearance: walks every value, naming each path as it goes.
+ * Walks with a stack of its own rather than by recursion, so no nesting depth can overflow the
+ * call stack.
+ */
+export function cardDataPaths(value: unknown): string[] {
   const found: string[] = [];
   const pending: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
@@ -102,8 +167,12 @@ export function findCardData(value: unknown): string[] {
   return found.sort();
 }
 
+/**
+ * Whether the string `text`, found at `path` (or under the property name `path`: the part after
+ * the last dot is the same), is card data; plain decimals in DECIMAL_FIELDS are exempt.
+ */
 function isCardData(text: string, path: string): boolean {
-  if (!CARD_NUMBER_CANDIDATE.test(text)) return false;
+  if (!hasCardNumberDigits(text) || !CARD_NUMBER_CANDIDATE.test(text)) return false;
   const key = path.slice(path.lastIndexOf('.') + 1);
   if (DECIMAL_FIELDS.has(key) && PLAIN_DECIMAL.test(text)) return false;
   return containsCardNumber(text);

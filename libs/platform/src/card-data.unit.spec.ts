@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { containsCardNumber, findCardData, passesLuhn } from './card-data';
+import { cardDataPaths, containsCardNumber, DECIMAL_FIELDS, findCardData, hasCardData, hasCardNumberDigits, passesLuhn } from './card-data';
 
 /** Appends the Luhn check digit to a string of digits. */
 function withCheckDigit(body: string): string {
@@ -108,5 +108,63 @@ describe('findCardData', () => {
     let deep: unknown = visa;
     for (let depth = 0; depth < 20_000; depth += 1) deep = [deep];
     expect(findCardData({ deep })).toHaveLength(1);
+  });
+});
+
+describe('the fast clearance agrees with the full walk', () => {
+  const cardLike = digitString(12, 18).chain((body) =>
+    fc.constantFrom('', ' ', '-', '.00').map((separator) => {
+      const number = withCheckDigit(body);
+      return separator === '.00' ? `${number}.00` : number.match(/.{1,4}/g)!.join(separator);
+    }),
+  );
+  const text = fc.oneof(
+    fc.string(),
+    cardLike,
+    cardLike.map((card) => `ref ${card} end`),
+    digitString(1, 25),
+    fc.constantFrom('evt-20260115-000123', '2026-01-15T00:00:00Z', '4111 1111-1111 1111', ''),
+  );
+  const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(...DECIMAL_FIELDS, 'a.quantity', 'quantity.a', 'ref'), cardLike);
+  const { body } = fc.letrec((tie) => ({
+    body: fc.oneof(
+      { depthSize: 'small' },
+      text,
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.array(tie('body'), { maxLength: 4 }),
+      fc.dictionary(key, tie('body'), { maxKeys: 4 }),
+    ),
+  }));
+
+  it('hasCardData is true exactly when cardDataPaths names a path, and findCardData names the same', () => {
+    fc.assert(
+      fc.property(body, (value) => {
+        const paths = cardDataPaths(value);
+        expect(hasCardData(value)).toBe(paths.length > 0);
+        expect(findCardData(value)).toEqual(paths);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hasCardNumberDigits is true exactly when the text holds at least 13 ASCII digits', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), text, fc.string({ unit: 'binary' })), (value) => {
+        expect(hasCardNumberDigits(value)).toBe((value.match(/\d/g) ?? []).length >= 13);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(hasCardNumberDigits('411111111111')).toBe(false);
+    expect(hasCardNumberDigits('4111 1111 1111 1')).toBe(true);
+    // Other scripts' digits are not what a card number (or `\d`) is made of.
+    expect(hasCardNumberDigits('٤١١١١١١١١١١١١١١١')).toBe(false);
+  });
+
+  it('clears a body whose only card number sits in a dotted key ending in a decimal field, as the full walk does', () => {
+    const value = { properties: { 'bytes.quantity': '4111111111111111', 'bytes.ref': '4111111111111111' } };
+    expect(findCardData(value)).toEqual(['properties.bytes.ref']);
+    expect(hasCardData({ properties: { 'bytes.quantity': '4111111111111111' } })).toBe(false);
   });
 });

@@ -39,19 +39,44 @@ export function refuseUnstorableText(request: Request, response: Response, next:
 }
 
 function bodyRefusal(body: unknown): Problem | null {
-  // An explicit stack, not recursion: a hostile body must not exhaust the call stack.
-  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 0 }];
-  while (pending.length > 0) {
-    const { value, depth } = pending.pop()!;
+  // An explicit stack, not recursion: a hostile body must not exhaust the call stack. Two parallel
+  // stacks (values, depths) rather than an object per item: this walk visits every value and key
+  // of every request, 1,000 usage events at a time.
+  const values: unknown[] = [body];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop() as number;
     if (typeof value === 'string') {
-      if (UNSTORABLE.test(value)) return problem(400, 'invalid-text', 'the body holds a NUL character or a lone UTF-16 surrogate');
+      if (mayBeUnstorable(value) && UNSTORABLE.test(value)) return problem(400, 'invalid-text', 'the body holds a NUL character or a lone UTF-16 surrogate');
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_BODY_DEPTH) return problem(400, 'invalid-body', `the body is nested deeper than ${MAX_BODY_DEPTH} levels`);
-    for (const [key, child] of Object.entries(value)) {
-      pending.push({ value: key, depth: depth + 1 }, { value: child, depth: depth + 1 });
+    if (Array.isArray(value)) {
+      // An array's keys are its indexes, digits only: nothing to refuse in them.
+      for (let index = 0; index < value.length; index += 1) {
+        values.push(value[index]);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      values.push(key, (value as Record<string, unknown>)[key]);
+      depths.push(depth + 1, depth + 1);
     }
   }
   return null;
+}
+
+/**
+ * False when `text` has no NUL and no UTF-16 surrogate at all (nearly every string), so UNSTORABLE
+ * need not run: a loop over the text, cheaper than a regex call for short strings.
+ */
+function mayBeUnstorable(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code === 0 || (code >= 0xd800 && code <= 0xdfff)) return true;
+  }
+  return false;
 }

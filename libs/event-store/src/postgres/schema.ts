@@ -470,17 +470,16 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   as $fn$
   declare
     v_keys integer[];
-    v_key integer;
   begin
     select array_agg(distinct hashtext(s)) into v_keys from unnest(p_stream_ids) as s;
+    -- One statement takes them all, row by row in the subquery's order (a loop of one statement
+    -- per lock cost more than the locks).
     if coalesce(cardinality(v_keys), 0) <= ${STREAM_LOCKS_PER_APPEND_MAX} then
-      for v_key in select k from unnest(v_keys) as k order by 1 loop
-        perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, v_key);
-      end loop;
+      perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, o.k)
+        from (select k from unnest(v_keys) as k order by 1) o;
     else
-      for v_key in select distinct k & ${WIDE_APPEND_BUCKETS - 1} from unnest(v_keys) as k order by 1 loop
-        perform pg_advisory_xact_lock(${WIDE_APPEND_LOCK_CLASS}, v_key);
-      end loop;
+      perform pg_advisory_xact_lock(${WIDE_APPEND_LOCK_CLASS}, o.k)
+        from (select distinct k & ${WIDE_APPEND_BUCKETS - 1} as k from unnest(v_keys) as k order by 1) o;
     end if;
   end
   $fn$`,

@@ -79,6 +79,12 @@ export class UsageRecorder {
   private readonly knownMeters = new Set<string>();
   private readonly knownCustomers = new Set<string>();
   private readonly subscriptionCustomers = new Map<string, string>();
+  /**
+   * Each customer's usage stream id, made once: the same string every request, so its hash is
+   * computed once, not by every map the append passes through (the merge of waiting requests,
+   * the store). As many as the customers known.
+   */
+  private readonly usageStreamIds = new Map<string, string>();
   private readonly appender: UsageAppender;
 
   constructor(private readonly runtime: Runtime) {
@@ -123,12 +129,21 @@ export class UsageRecorder {
     // The whole request in one append across its customers' streams (merged with requests that
     // arrive meanwhile): one statement and one commit, and the answer waits for the commit.
     const share = await this.appender.append(
-      Array.from(byCustomer, ([customerId, batch]) => ({ streamId: streams.usage(customerId), events: batch })),
+      Array.from(byCustomer, ([customerId, batch]) => ({ streamId: this.usageStreamOf(customerId), events: batch })),
     );
     return {
       outcome: { accepted: share.appended, duplicates: duplicates + share.duplicates, rejected },
       position: share.position ?? (await this.runtime.eventStore.headPosition()),
     };
+  }
+
+  private usageStreamOf(customerId: string): string {
+    let streamId = this.usageStreamIds.get(customerId);
+    if (streamId === undefined) {
+      streamId = streams.usage(customerId);
+      this.usageStreamIds.set(customerId, streamId);
+    }
+    return streamId;
   }
 
   /** The customer behind `input` when already known, else null. */

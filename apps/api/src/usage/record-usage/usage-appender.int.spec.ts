@@ -79,6 +79,23 @@ describeWithPostgres('UsageAppender on Postgres', () => {
     expect((await store.headPosition()) - before).toBe(BigInt(3 * size));
   });
 
+  it('answers each request of a merged append exactly when some of its events were stored before', async () => {
+    const appender = new UsageAppender(store);
+    await appender.append(request('partly', 6, 2));
+    // The first request's append is in flight while the other two wait, then go together.
+    const shares = await Promise.all([
+      appender.append(request('partly-busy', 3000, 20)),
+      appender.append(request('partly-new', 4, 2)),
+      appender.append(request('partly', 10, 2)),
+    ]);
+    expect(shares.map((share) => [share.appended, share.duplicates])).toEqual([
+      [3000, 0],
+      [4, 0],
+      [4, 6],
+    ]);
+    expect(shares[1].position).toBe(shares[2].position);
+  });
+
   it('answers a resent request with duplicates and no position', async () => {
     const appender = new UsageAppender(store);
     const batches = request('again', 10, 3);

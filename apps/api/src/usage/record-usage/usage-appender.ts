@@ -68,8 +68,14 @@ export class UsageAppender {
         try {
           const batches = group.length === 1 ? group[0].batches : mergeByStream(group.map((request) => request.batches));
           const result = await this.store.appendNewMany(batches);
-          const appended = new Set(result.appendedIds);
-          for (const request of group) request.resolve(shareOf(request.batches, appended, result.position));
+          const eventCount = group.reduce((sum, request) => sum + request.eventCount, 0);
+          if (result.appendedIds.length === eventCount) {
+            // Every event appended (the ids are distinct within a group): no set of them to build.
+            for (const request of group) request.resolve({ appended: request.eventCount, duplicates: 0, position: result.position });
+          } else {
+            const appended = new Set(result.appendedIds);
+            for (const request of group) request.resolve(shareOf(request.batches, appended, result.position));
+          }
         } catch (error) {
           for (const request of group) request.reject(error);
         }
@@ -85,24 +91,40 @@ export class UsageAppender {
    * group, so that within a group each id belongs to one request and the answers stay exact.
    */
   private nextGroup(): Waiting[] {
-    const group: Waiting[] = [];
-    const ids = new Set<string>();
-    let eventCount = 0;
-    for (let index = 0; index < this.waiting.length; ) {
+    const first = this.waiting.shift() as Waiting;
+    const group = [first];
+    let eventCount = first.eventCount;
+    // The group's event ids, gathered only once a second request could join: a lone request
+    // (usage ids distinct within it) needs none.
+    let ids: Set<string> | undefined;
+    for (let index = 0; index < this.waiting.length && eventCount < USAGE_EVENTS_PER_APPEND_MAX; ) {
       const request = this.waiting[index];
-      const fits = group.length === 0 || eventCount + request.eventCount <= USAGE_EVENTS_PER_APPEND_MAX;
-      if (fits && !request.batches.some((batch) => batch.events.some((event) => ids.has(event.id)))) {
-        for (const batch of request.batches) for (const event of batch.events) ids.add(event.id);
-        eventCount += request.eventCount;
-        group.push(request);
-        this.waiting.splice(index, 1);
-      } else {
-        index += 1;
+      if (eventCount + request.eventCount <= USAGE_EVENTS_PER_APPEND_MAX) {
+        if (!ids) {
+          ids = new Set();
+          addEventIds(first, ids);
+        }
+        if (!sharesEventId(request, ids)) {
+          addEventIds(request, ids);
+          eventCount += request.eventCount;
+          group.push(request);
+          this.waiting.splice(index, 1);
+          continue;
+        }
       }
-      if (eventCount >= USAGE_EVENTS_PER_APPEND_MAX) break;
+      index += 1;
     }
     return group;
   }
+}
+
+function addEventIds(request: Waiting, ids: Set<string>): void {
+  for (const batch of request.batches) for (const event of batch.events) ids.add(event.id);
+}
+
+function sharesEventId(request: Waiting, ids: ReadonlySet<string>): boolean {
+  for (const batch of request.batches) for (const event of batch.events) if (ids.has(event.id)) return true;
+  return false;
 }
 
 /** One list of stream batches from several requests' lists, each stream once, requests' order kept. */
