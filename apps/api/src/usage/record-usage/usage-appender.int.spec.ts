@@ -2,7 +2,7 @@ import { PgSqlClient } from '@accrual/database';
 import { NewEvent, PostgresEventStore, StreamBatch } from '@accrual/event-store';
 import { openTestPostgres, TestDatabase } from '../../../../../test/support/postgres';
 import { describeWithPostgres } from '../../../../../test/support/suites';
-import { USAGE_EVENTS_PER_APPEND_MAX, UsageAppender } from './usage-appender';
+import { laneOf, USAGE_EVENTS_PER_APPEND_MAX, UsageAppender } from './usage-appender';
 import { usageEventId } from './record-usage.command';
 
 function usage(usageId: string, customerId: string): NewEvent {
@@ -68,8 +68,9 @@ describeWithPostgres('UsageAppender on Postgres', () => {
     expect(ids.filter((id) => id === 'both-1')).toHaveLength(1);
   });
 
-  it('splits the waiting requests into appends of at most USAGE_EVENTS_PER_APPEND_MAX events', async () => {
-    const appender = new UsageAppender(store);
+  it('splits the waiting requests of a lane into appends of at most USAGE_EVENTS_PER_APPEND_MAX events', async () => {
+    // One lane, so that each append's last position is one request's answer.
+    const appender = new UsageAppender(store, 1);
     const before = await store.headPosition();
     const size = USAGE_EVENTS_PER_APPEND_MAX / 2 + 1;
     const shares = await Promise.all([1, 2, 3].map((index) => appender.append(request(`big${index}`, size, 100))));
@@ -102,5 +103,44 @@ describeWithPostgres('UsageAppender on Postgres', () => {
     expect(await appender.append(batches)).toMatchObject({ appended: 10, duplicates: 0 });
     expect(await appender.append(batches)).toEqual({ appended: 0, duplicates: 10 });
     expect(await appender.append([])).toEqual({ appended: 0, duplicates: 0 });
+  });
+
+  it('answers a request whose streams fall in both lanes once both committed, at or after the position of every event of it', async () => {
+    const batches = request('lanes', 400, 40);
+    const lanes = new Set(batches.map((batch) => laneOf(batch.streamId, 2)));
+    expect(lanes).toEqual(new Set([0, 1]));
+    const appender = new UsageAppender(store, 2);
+    const others = Array.from({ length: 6 }, (_unused, index) => appender.append(request(`lanes-other${index}`, 300, 40)));
+    const share = await appender.append(batches);
+    await Promise.all(others);
+    expect(share).toMatchObject({ appended: 400, duplicates: 0 });
+    const ids = new Set(batches.flatMap((batch) => batch.events.map((event) => event.id)));
+    const positions: bigint[] = [];
+    for (const streamId of new Set(batches.map((batch) => batch.streamId))) {
+      for (const event of await store.readStream(streamId)) if (ids.has(event.id)) positions.push(event.position);
+    }
+    expect(positions).toHaveLength(400);
+    const last = positions.reduce((max, position) => (position > max ? position : max));
+    expect(share.position! >= last).toBe(true);
+  });
+
+  it('answers exactly with one lane as with two', async () => {
+    const appender = new UsageAppender(store, 1);
+    const requests = Array.from({ length: 5 }, (_unused, index) => request(`one-lane${index}`, 500, 30));
+    const shares = await Promise.all(requests.map((batches) => appender.append(batches)));
+    expect(shares.map((share) => [share.appended, share.duplicates])).toEqual(requests.map(() => [500, 0]));
+    expect(await appender.append(requests[0])).toEqual({ appended: 0, duplicates: 500 });
+  });
+
+  it('spreads streams over the lanes by a fixed hash of their id', () => {
+    const streams = Array.from({ length: 1000 }, (_unused, index) => `usage-cus_${index}`);
+    const counts = [0, 0];
+    for (const streamId of streams) {
+      const lane = laneOf(streamId, 2);
+      expect(laneOf(streamId, 2)).toBe(lane);
+      counts[lane] += 1;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(400);
+    expect(laneOf('usage-x', 1)).toBe(0);
   });
 });

@@ -37,20 +37,66 @@ interface Waiting {
 }
 
 /**
- * Appends usage for requests as they come, USAGE_APPENDS_IN_FLIGHT_MAX appends at a time:
- * requests that arrive while those run wait and go together in the next one (group commit). Concurrent usage
+ * Lanes of usage appends: a stream always goes to the same lane (by a hash of its id), each lane
+ * appends on its own, one append in flight, so two lanes write disjoint sets of streams at once
+ * (no stream lock shared) on two database connections.
+ */
+export const USAGE_APPEND_LANES = 2;
+
+/**
+ * Appends usage for requests as they come. A request's streams are split over the lanes
+ * (USAGE_APPEND_LANES); in each lane, USAGE_APPENDS_IN_FLIGHT_MAX appends at a time, and requests
+ * that arrive while those run wait and go together in the next one (group commit). Concurrent usage
  * batches mostly share customers' streams, so their appends would queue on the same stream locks
  * anyway; merged, they share one statement, one commit, and each stream's head is moved once
- * (docs/benchmarks.md, usage over HTTP). Each request is answered only once its append has
- * committed: 202 means durable.
+ * (docs/benchmarks.md, usage over HTTP). Each request is answered only once every lane's append of
+ * its events has committed: 202 means durable. When one lane fails, the request fails; what other
+ * lanes wrote of it stays written, and a retry of the request finds those events as duplicates
+ * (usage is idempotent by its id).
  */
 export class UsageAppender {
+  private readonly lanes: UsageLane[];
+
+  constructor(store: EventStore, lanes = USAGE_APPEND_LANES) {
+    this.lanes = Array.from({ length: lanes }, () => new UsageLane(store));
+  }
+
+  /** Appends one request's events (usage ids distinct within it, as `UsageRecorder` ensures). */
+  async append(batches: readonly StreamBatch[]): Promise<UsageAppendShare> {
+    if (this.lanes.length === 1) return this.lanes[0].append(batches);
+    const byLane: StreamBatch[][] = this.lanes.map(() => []);
+    for (const batch of batches) byLane[laneOf(batch.streamId, this.lanes.length)].push(batch);
+    const shares = await Promise.all(byLane.map((laneBatches, lane) => (laneBatches.length > 0 ? this.lanes[lane].append(laneBatches) : undefined)));
+    let appended = 0;
+    let duplicates = 0;
+    let position: bigint | undefined;
+    for (const share of shares) {
+      if (!share) continue;
+      appended += share.appended;
+      duplicates += share.duplicates;
+      if (share.position !== undefined && (position === undefined || share.position > position)) position = share.position;
+    }
+    return position === undefined ? { appended, duplicates } : { appended, duplicates, position };
+  }
+}
+
+/** The lane of a stream: FNV-1a of its id, modulo the lanes. */
+export function laneOf(streamId: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < streamId.length; index += 1) {
+    hash ^= streamId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
+}
+
+/** One lane: appends its requests' events, USAGE_APPENDS_IN_FLIGHT_MAX at a time, merging what waits. */
+class UsageLane {
   private readonly waiting: Waiting[] = [];
   private appendsInFlight = 0;
 
   constructor(private readonly store: EventStore) {}
 
-  /** Appends one request's events (usage ids distinct within it, as `UsageRecorder` ensures). */
   append(batches: readonly StreamBatch[]): Promise<UsageAppendShare> {
     const eventCount = batches.reduce((sum, batch) => sum + batch.events.length, 0);
     if (eventCount === 0) return Promise.resolve({ appended: 0, duplicates: 0 });
