@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { assignNextNumber, InvoiceState, invoiceDecider, streams } from '@accrual/billing';
 import { CommandContext, loadStream, toNewEvents } from '@accrual/platform';
 import { dueSubscriptionsByCustomer } from '@accrual/read-models';
@@ -6,6 +5,7 @@ import { openTestPostgres, TestDatabase } from '../../../../../test/support/post
 import { describeWithPostgres } from '../../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../../test/support/api-app';
 import { InvoiceIssuer } from '../../invoices/issue-invoice/invoice-issuer';
+import { testCommandContext } from '../../../../../test/support/command-context';
 
 /**
  * What the billing run's speed-ups must keep (docs/benchmarks.md, billing_run_subs_per_s): pages
@@ -16,14 +16,7 @@ describeWithPostgres('billing runs and invoice numbers in batches', () => {
   let api: TestApi;
   let database: TestDatabase;
   const post = (path: string, body: unknown) => api.request('POST', path, { body });
-  const context = (): CommandContext => ({
-    actor: 'test',
-    role: 'admin',
-    correlationId: randomUUID(),
-    causationId: null,
-    requestId: randomUUID(),
-    receivedAtMs: Date.now(),
-  });
+  const context = testCommandContext;
   const invoiceState = async (id: string): Promise<InvoiceState> =>
     (await loadStream(api.runtime.eventStore, streams.invoice(id), invoiceDecider)).state;
   const numberOf = async (id: string): Promise<string | null> => {

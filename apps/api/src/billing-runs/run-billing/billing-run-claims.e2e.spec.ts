@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { streams } from '@accrual/billing';
 import { EventStore } from '@accrual/event-store';
 import { CommandContext } from '@accrual/platform';
@@ -6,6 +5,7 @@ import { openTestPostgres, TestDatabase } from '../../../../../test/support/post
 import { describeWithPostgres } from '../../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../../test/support/api-app';
 import { BillingRunService } from './billing-run.service';
+import { testCommandContext } from '../../../../../test/support/command-context';
 
 /**
  * A run claims a page's subscriptions in one all-or-nothing append (`appendMany`). A subscription
@@ -16,14 +16,7 @@ describeWithPostgres('billing-run claims, many at once', () => {
   let api: TestApi;
   let database: TestDatabase;
   const post = (path: string, body: unknown) => api.request('POST', path, { body });
-  const context = (): CommandContext => ({
-    actor: 'test',
-    role: 'admin',
-    correlationId: randomUUID(),
-    causationId: null,
-    requestId: randomUUID(),
-    receivedAtMs: Date.now(),
-  });
+  const context = testCommandContext;
   const subscriptionIds = ['claims-a-s1', 'claims-a-s2', 'claims-b-s1', 'claims-b-s2'];
 
   /** Runs `before` once, just ahead of the store's next `appendMany` (patched on the store object, under any wrapper). */

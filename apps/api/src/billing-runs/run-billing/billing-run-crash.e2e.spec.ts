@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { InvoiceNumberAssignedData, streams } from '@accrual/billing';
 import { EventStore } from '@accrual/event-store';
 import { CommandContext } from '@accrual/platform';
@@ -6,6 +5,7 @@ import { openTestPostgres, TestDatabase } from '../../../../../test/support/post
 import { describeWithPostgres } from '../../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../../test/support/api-app';
 import { BillingRunService } from './billing-run.service';
+import { testCommandContext } from '../../../../../test/support/command-context';
 
 /**
  * A run that dies part way (the store fails one write, as a killed process would leave it) and is
@@ -16,14 +16,7 @@ describeWithPostgres('billing runs after a crash', () => {
   let api: TestApi;
   let database: TestDatabase;
   const post = (path: string, body: unknown) => api.request('POST', path, { body });
-  const context = (): CommandContext => ({
-    actor: 'test',
-    role: 'admin',
-    correlationId: randomUUID(),
-    causationId: null,
-    requestId: randomUUID(),
-    receivedAtMs: Date.now(),
-  });
+  const context = testCommandContext;
 
   /**
    * Makes the store's `method` fail once, on the first call `when` accepts. The patch sits on the

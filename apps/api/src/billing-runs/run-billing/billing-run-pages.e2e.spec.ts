@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AccrualEvent,
   billingRunInvoiceId,
@@ -16,6 +15,7 @@ import { openTestPostgres, TestDatabase } from '../../../../../test/support/post
 import { describeWithPostgres } from '../../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../../test/support/api-app';
 import { BILLING_PAGE_SIZE, BillingRunService } from './billing-run.service';
+import { testCommandContext } from '../../../../../test/support/command-context';
 
 /**
  * A run over several pages, whose invoices are created and issued in stages a page apart
@@ -30,14 +30,7 @@ describeWithPostgres('billing runs over several pages', () => {
   const CAREFUL = 700;
   let api: TestApi;
   let database: TestDatabase;
-  const context = (): CommandContext => ({
-    actor: 'test',
-    role: 'admin',
-    correlationId: randomUUID(),
-    causationId: null,
-    requestId: randomUUID(),
-    receivedAtMs: Date.now(),
-  });
+  const context = testCommandContext;
   const customerId = (index: number) => `pages-${index.toString().padStart(4, '0')}`;
   const subscriptionId = (index: number) => `${customerId(index)}-s`;
 

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { ConflictError, customerDecider, invoiceDecider, NotFoundError, streams } from '@accrual/billing';
 import { CommandContext, loadStream } from '@accrual/platform';
 import { openTestPostgres, TestDatabase } from '../../../../../test/support/postgres';
 import { describeWithPostgres } from '../../../../../test/support/suites';
 import { startTestApi, testConfig, TestApi } from '../../../../../test/support/api-app';
 import { InvoiceIssuer } from './invoice-issuer';
+import { testCommandContext } from '../../../../../test/support/command-context';
 
 /**
  * Many single issues at once in one API process: the ones that arrive while an issue is written
@@ -30,14 +30,7 @@ describeWithPostgres('issuing invoices concurrently in one process', () => {
     }
   });
 
-  const context = (): CommandContext => ({
-    actor: 'test',
-    role: 'admin',
-    correlationId: randomUUID(),
-    causationId: null,
-    requestId: randomUUID(),
-    receivedAtMs: Date.now(),
-  });
+  const context = testCommandContext;
   const draft = async (id: string) => {
     const created = await api.request('POST', '/v1/invoices', { body: { id, customerId: 'turns', lines: [{ description: 'Work', unitAmount: '10.00' }] } });
     expect(created.status).toBe(201);
