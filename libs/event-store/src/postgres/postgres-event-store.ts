@@ -370,22 +370,19 @@ export class PostgresEventStore implements SealingEventStore {
    * have ended, and (positions following xids) so have all transactions of smaller positions.
    */
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    const maxCount = boundedCount(options.maxCount, 'readAll maxCount');
-    const result = await this.sql.query<EventRow>(`select ${EVENT_COLUMNS} from event_store_read_all($1, $2)`, [
-      (options.after ?? 0n).toString(),
-      maxCount,
-    ]);
-    return result.rows.map(toRecordedEvent);
+    return (await this.readAllRows<EventRow>(EVENT_COLUMNS, options, 'readAll maxCount')).map(toRecordedEvent);
   }
 
   /** `readAll` through the same function (the same order and visibility), with fewer columns. */
   async readAllForReplay(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    const maxCount = boundedCount(options.maxCount, 'readAllForReplay maxCount');
-    const result = await this.sql.query<ReplayEventRow>(`select ${REPLAY_EVENT_COLUMNS} from event_store_read_all($1, $2)`, [
-      (options.after ?? 0n).toString(),
-      maxCount,
-    ]);
-    return result.rows.map(toReplayEvent);
+    return (await this.readAllRows<ReplayEventRow>(REPLAY_EVENT_COLUMNS, options, 'readAllForReplay maxCount')).map(toReplayEvent);
+  }
+
+  /** A page of the log through event_store_read_all, with the given columns. */
+  private async readAllRows<Row>(columns: string, options: ReadAllOptions, what: string): Promise<Row[]> {
+    const maxCount = boundedCount(options.maxCount, what);
+    const result = await this.sql.query<Row>(`select ${columns} from event_store_read_all($1, $2)`, [(options.after ?? 0n).toString(), maxCount]);
+    return result.rows;
   }
 
   /**
